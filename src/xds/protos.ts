@@ -1,0 +1,70 @@
+// Loads Envoy's v3 API protos (as shipped by @grpc/grpc-js-xds under deps/) into one protobufjs root,
+// so that every type that can appear inside a google.protobuf.Any is known to both the control plane
+// and the proxy. Nothing here is hand-written: the .proto files are Envoy's own.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import * as protoLoader from '@grpc/proto-loader';
+import * as grpc from '@grpc/grpc-js';
+
+const require = createRequire(import.meta.url);
+const xdsPackageRoot = dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
+const deps = join(xdsPackageRoot, 'deps');
+
+export const protoIncludeDirs = [
+  join(deps, 'envoy-api'),
+  join(deps, 'xds'),
+  join(deps, 'googleapis'),
+  join(deps, 'protoc-gen-validate'),
+];
+
+/** Every Envoy proto whose messages Weft sends or accepts, directly or packed in an Any. */
+export const envoyProtoFiles = [
+  'envoy/service/discovery/v3/ads.proto',
+  'envoy/service/discovery/v3/discovery.proto',
+  'envoy/service/secret/v3/sds.proto',
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/extensions/transport_sockets/tls/v3/tls.proto',
+  'envoy/extensions/transport_sockets/tls/v3/secret.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/network/tcp_proxy/v3/tcp_proxy.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/filters/http/fault/v3/fault.proto',
+  'envoy/extensions/filters/http/rbac/v3/rbac.proto',
+  'envoy/extensions/filters/http/cors/v3/cors.proto',
+];
+
+/**
+ * Decoding options shared by both ends. keepCase keeps Envoy's snake_case field names; json turns
+ * every Any into an object with an '@type' field, so nested typed configs arrive ready to read.
+ */
+export const protoOptions: protoLoader.Options = {
+  keepCase: true,
+  longs: String,
+  enums: String,
+  defaults: false,
+  oneofs: false,
+  json: true,
+  includeDirs: protoIncludeDirs,
+};
+
+let cached: grpc.GrpcObject | undefined;
+let cachedDefinition: protoLoader.PackageDefinition | undefined;
+
+/** Loads the protos once per process (a few hundred milliseconds) and returns the gRPC object tree. */
+export function loadEnvoyProtos(): { grpcObject: grpc.GrpcObject; definition: protoLoader.PackageDefinition } {
+  if (!cached || !cachedDefinition) {
+    cachedDefinition = protoLoader.loadSync(envoyProtoFiles, protoOptions);
+    cached = grpc.loadPackageDefinition(cachedDefinition);
+  }
+  return { grpcObject: cached, definition: cachedDefinition };
+}
+
+/** The ADS service constructor (envoy.service.discovery.v3.AggregatedDiscoveryService). */
+export function adsServiceClient(): grpc.ServiceClientConstructor {
+  const { grpcObject } = loadEnvoyProtos();
+  const ns = (grpcObject.envoy as any).service.discovery.v3;
+  return ns.AggregatedDiscoveryService as grpc.ServiceClientConstructor;
+}

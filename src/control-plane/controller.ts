@@ -1,0 +1,124 @@
+// Ties the pipeline together: store + registrations -> mesh snapshot -> per-proxy Envoy resources
+// -> snapshot cache. Changes are debounced and a proxy is pushed to only when its resources change
+// (the cache compares content-hash versions).
+import type { DestinationRule, IstioResource, ServiceEntrySpec, VirtualService, WorkloadEntrySpec } from '../api/index.ts';
+import type { Logger } from '../common/log.ts';
+import { decodeProxyMetadata } from '../xds/node-metadata.ts';
+import type { Struct } from '../xds/struct.ts';
+import { generateProxyConfig } from './generate/index.ts';
+import type { MeshConfig, MeshSnapshot, ProxyNode } from './registry/model.ts';
+import { ProxyRegistrations } from './registry/registrations.ts';
+import { buildMeshSnapshot } from './registry/registry.ts';
+import type { XdsNode } from './server/ads-server.ts';
+import type { SnapshotCache } from './server/cache.ts';
+import { consistencyErrors, makeSnapshot } from './server/snapshot.ts';
+import type { Store } from './store/index.ts';
+
+export class MeshController {
+  private readonly store: Store;
+  private readonly cache: SnapshotCache;
+  private readonly config: MeshConfig;
+  private readonly log: Logger;
+  private readonly debounceMs: number;
+  readonly registrations: ProxyRegistrations;
+  /** Connected proxies by node id. */
+  private readonly nodes = new Map<string, ProxyNode>();
+  private timer: NodeJS.Timeout | undefined;
+  private unwatch: (() => void) | undefined;
+  private mesh: MeshSnapshot | undefined;
+  readonly warnings = new Map<string, string[]>();
+  pushes = 0;
+
+  constructor(options: { store: Store; cache: SnapshotCache; config: MeshConfig; logger: Logger; debounceMs?: number; registrationGraceMs?: number }) {
+    this.store = options.store;
+    this.cache = options.cache;
+    this.config = options.config;
+    this.log = options.logger;
+    this.debounceMs = options.debounceMs ?? 100;
+    this.registrations = new ProxyRegistrations({
+      store: this.store,
+      graceMs: options.registrationGraceMs ?? 30_000,
+      logger: this.log,
+      onChange: () => this.schedule(),
+    });
+    this.unwatch = this.store.watch(() => this.schedule());
+  }
+
+  close(): void {
+    this.unwatch?.();
+    if (this.timer) clearTimeout(this.timer);
+    this.registrations.close();
+  }
+
+  proxyConnected(streamId: number, node: XdsNode, peerAddress: string): void {
+    const metadata = decodeProxyMetadata(node.metadata as Struct | undefined, peerAddress);
+    const id = node.id!;
+    this.nodes.set(id, { id, metadata });
+    this.registrations.connected(streamId, id, metadata);
+    // The new stream needs its snapshot now; the mesh view may be reused if nothing changed.
+    this.pushTo(this.meshSnapshot(), this.nodes.get(id)!);
+  }
+
+  proxyDisconnected(streamId: number, node: XdsNode): void {
+    const id = node.id!;
+    this.registrations.disconnected(streamId, id);
+    if (!this.registrations.isConnected(id)) {
+      this.nodes.delete(id);
+      this.cache.delete(id);
+    }
+  }
+
+  /** The current mesh, built fresh (services, endpoints, routing rules). */
+  meshSnapshot(): MeshSnapshot {
+    if (this.mesh) return this.mesh;
+    const list = <T>(kind: string) => this.store.list({ kind }).map((r) => r.value as T);
+    this.mesh = buildMeshSnapshot({
+      config: this.config,
+      serviceEntries: list<IstioResource<ServiceEntrySpec>>('ServiceEntry'),
+      workloadEntries: list<IstioResource<WorkloadEntrySpec>>('WorkloadEntry'),
+      virtualServices: list<VirtualService>('VirtualService'),
+      destinationRules: list<DestinationRule>('DestinationRule'),
+      proxies: this.registrations.all(),
+    });
+    return this.mesh;
+  }
+
+  /** The resources generated for one connected proxy (for debugging and the admin API). */
+  proxyConfig(id: string) {
+    const node = this.nodes.get(id);
+    return node ? generateProxyConfig(this.meshSnapshot(), node) : undefined;
+  }
+
+  schedule(): void {
+    this.mesh = undefined;
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.pushAll();
+    }, this.debounceMs);
+  }
+
+  private pushAll(): void {
+    const mesh = this.meshSnapshot();
+    for (const node of this.nodes.values()) this.pushTo(mesh, node);
+  }
+
+  private pushTo(mesh: MeshSnapshot, node: ProxyNode): void {
+    try {
+      const { resources, warnings } = generateProxyConfig(mesh, node);
+      const snapshot = makeSnapshot(resources);
+      const errors = consistencyErrors(snapshot);
+      if (errors.length > 0) {
+        this.log.error('generated config is inconsistent; not pushed', { proxy: node.id, errors });
+        return;
+      }
+      this.warnings.set(node.id, warnings);
+      if (this.cache.set(node.id, snapshot)) {
+        this.pushes++;
+        this.log.debug('snapshot updated', { proxy: node.id });
+      }
+    } catch (err) {
+      this.log.error('config generation failed', { proxy: node.id, error: String(err) });
+    }
+  }
+}

@@ -1,0 +1,51 @@
+// ClusterLoadAssignments for every outbound EDS cluster, grouped by locality as gRPC's xDS client
+// requires (each locality with a load_balancing_weight, or it is dropped).
+import type { Endpoint, MeshSnapshot, ProxyNode } from '../registry/model.ts';
+import { socketAddress, type EnvoyResource } from './envoy-types.ts';
+import { outboundClusterName } from './names.ts';
+import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
+
+export function endpointAssignments(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
+  const out: EnvoyResource[] = [];
+  for (const service of snapshot.services) {
+    const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
+    for (const port of service.ports) {
+      const all = service.endpoints.get(port.number) ?? [];
+      out.push(assignment(outboundClusterName(port.number, '', service.hostname), all));
+      for (const subset of subsetsOf(dr)) {
+        out.push(assignment(outboundClusterName(port.number, subset.name, service.hostname), endpointsForSubset(all, subset)));
+      }
+    }
+  }
+  return out;
+}
+
+function assignment(clusterName: string, endpoints: Endpoint[]): EnvoyResource {
+  const byLocality = new Map<string, Endpoint[]>();
+  for (const e of endpoints) {
+    const list = byLocality.get(e.locality);
+    if (list) list.push(e);
+    else byLocality.set(e.locality, [e]);
+  }
+  const localities = [...byLocality.keys()].sort();
+  return {
+    cluster_name: clusterName,
+    endpoints: localities.map((loc) => {
+      const [region = '', zone = '', sub_zone = ''] = loc.split('/');
+      const members = byLocality.get(loc)!.slice().sort(compareEndpoints);
+      return {
+        locality: { region, zone, sub_zone },
+        load_balancing_weight: { value: members.reduce((sum, e) => sum + e.weight, 0) },
+        lb_endpoints: members.map((e) => ({
+          endpoint: { address: socketAddress(e.address, e.port) },
+          health_status: 'HEALTHY',
+          load_balancing_weight: { value: e.weight },
+        })),
+      };
+    }),
+  };
+}
+
+function compareEndpoints(a: Endpoint, b: Endpoint): number {
+  return a.address === b.address ? a.port - b.port : a.address < b.address ? -1 : 1;
+}

@@ -1,0 +1,34 @@
+// mesh snapshot + one proxy -> that proxy's Envoy resources. Pure: no I/O, no clocks.
+import { TypeUrl, type ResourceTypeUrl } from '../../xds/type-urls.ts';
+import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
+import { inboundClusters, outboundClusters } from './clusters.ts';
+import { endpointAssignments } from './endpoints.ts';
+import type { EnvoyResource } from './envoy-types.ts';
+import { inboundListeners, outboundListeners } from './listeners.ts';
+import { outboundRouteConfiguration } from './routes.ts';
+
+export type ProxyResources = Record<ResourceTypeUrl, EnvoyResource[]>;
+
+export interface GeneratedConfig {
+  resources: ProxyResources;
+  /** Things in the user's config that this proxy's resources do not honour, for the operator. */
+  warnings: string[];
+}
+
+export function generateProxyConfig(snapshot: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
+  const warnings: string[] = [];
+  const listeners = [...outboundListeners(proxy), ...inboundListeners(proxy)];
+  const routes = proxy.metadata.outboundPort !== undefined ? [outboundRouteConfiguration({ snapshot, proxy, warnings })] : [];
+  return {
+    resources: {
+      [TypeUrl.Cluster]: [...outboundClusters(snapshot, proxy), ...inboundClusters(proxy)],
+      [TypeUrl.ClusterLoadAssignment]: endpointAssignments(snapshot, proxy),
+      [TypeUrl.Listener]: listeners,
+      [TypeUrl.RouteConfiguration]: routes,
+      [TypeUrl.Secret]: [],
+    },
+    warnings,
+  };
+}
+
+export type { EnvoyResource } from './envoy-types.ts';

@@ -1,0 +1,19 @@
+// Envoy resource names, spelled as Istio spells them so operators' habits and tools carry over.
+export function outboundClusterName(port: number, subset: string, hostname: string): string {
+  return `outbound|${port}|${subset}|${hostname}`;
+}
+
+export function inboundClusterName(port: number): string {
+  return `inbound|${port}||`;
+}
+
+export const outboundHttpListenerName = 'outbound_http';
+export const outboundHttpRouteName = 'outbound_http';
+
+export function inboundListenerName(port: number): string {
+  return `inbound|${port}`;
+}
+
+export function virtualHostName(hostname: string, port: number): string {
+  return `${hostname}:${port}`;
+}

@@ -1,0 +1,77 @@
+// The service model the registry builds and the generator reads: plain data, no behaviour.
+import type { DestinationRule, VirtualService } from '../../api/index.ts';
+import type { ProxyMetadata } from '../../xds/node-metadata.ts';
+
+export interface MeshConfig {
+  /** DNS suffix for short names: reviews -> reviews.<ns>.svc.<domainSuffix>. */
+  domainSuffix: string;
+  trustDomain: string;
+  rootNamespace: string;
+}
+
+export const defaultMeshConfig: MeshConfig = {
+  domainSuffix: 'cluster.local',
+  trustDomain: 'cluster.local',
+  rootNamespace: 'istio-system',
+};
+
+export interface ServicePort {
+  number: number;
+  name: string;
+  /** Istio protocol name, upper case: HTTP, HTTP2, GRPC, TCP, TLS, HTTPS, MONGO. */
+  protocol: string;
+  targetPort?: number;
+}
+
+/** One address:port that serves one port of a service. */
+export interface Endpoint {
+  address: string;
+  port: number;
+  labels: Record<string, string>;
+  /** region/zone/subzone, as in WorkloadEntry.locality. */
+  locality: string;
+  weight: number;
+  serviceAccount: string;
+  /** kind/namespace/name of what the endpoint came from. */
+  workload: string;
+}
+
+export interface Service {
+  hostname: string;
+  namespace: string;
+  ports: ServicePort[];
+  resolution: string;
+  location: string;
+  /** Endpoints by service port number. */
+  endpoints: Map<number, Endpoint[]>;
+}
+
+/** A workload: from a WorkloadEntry, or a sidecar that registered over xDS. */
+export interface Workload {
+  key: string;
+  name: string;
+  namespace: string;
+  labels: Record<string, string>;
+  address: string;
+  serviceAccount: string;
+  locality: string;
+  weight: number;
+  /** WorkloadEntry ports: port name -> number. */
+  namedPorts: Record<string, number>;
+  /** Registered sidecars: service port -> the sidecar's inbound port for it. */
+  inboundPorts: Map<number, number>;
+}
+
+/** Everything the generator needs about the mesh, at one instant. */
+export interface MeshSnapshot {
+  config: MeshConfig;
+  services: Service[];
+  virtualServices: VirtualService[];
+  destinationRules: DestinationRule[];
+}
+
+/** One proxy as the generator sees it. */
+export interface ProxyNode {
+  id: string;
+  metadata: ProxyMetadata;
+}

@@ -1,0 +1,160 @@
+// The gRPC side of ADS: accepts StreamAggregatedResources streams, ties each to the snapshot
+// cache by node id, and keeps per-proxy sync status for `weft proxy-status`.
+import * as grpc from '@grpc/grpc-js';
+import type { Logger } from '../../common/log.ts';
+import { loadEnvoyProtos } from '../../xds/protos.ts';
+import { shortTypeName, type ResourceTypeUrl } from '../../xds/type-urls.ts';
+import { AdsStream, type DiscoveryRequest, type DiscoveryResponse } from './ads-stream.ts';
+import type { SnapshotCache } from './cache.ts';
+
+export type XdsNode = NonNullable<DiscoveryRequest['node']>;
+
+export interface AdsCallbacks {
+  /** A stream said who it is. The snapshot for node.id must be in the cache when this returns. */
+  onProxyConnected(streamId: number, node: XdsNode, peer: string): void;
+  onProxyDisconnected(streamId: number, node: XdsNode): void;
+}
+
+export interface ProxyTypeStatus {
+  type: string;
+  versionSent: string;
+  versionAcked: string;
+  versionWanted: string;
+  ackedAt?: string;
+  state: 'SYNCED' | 'STALE' | 'NACKED' | 'NOT_SENT';
+  error?: string;
+}
+
+export interface ProxyStatus {
+  id: string;
+  streamId: number;
+  peer: string;
+  connectedSince: string;
+  types: ProxyTypeStatus[];
+}
+
+interface StreamEntry {
+  id: number;
+  node: XdsNode;
+  peer: string;
+  since: Date;
+  stream: AdsStream;
+}
+
+export class AdsServer {
+  private readonly server = new grpc.Server({ 'grpc.keepalive_time_ms': 30_000, 'grpc.keepalive_permit_without_calls': 1 });
+  private readonly streams = new Map<number, StreamEntry>();
+  private nextStreamId = 1;
+  private readonly cache: SnapshotCache;
+  private readonly callbacks: AdsCallbacks;
+  private readonly log: Logger;
+  private readonly calls = new Set<grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>>();
+  onNack: (nodeId: string, type: string, message: string) => void = () => {};
+
+  constructor(options: { cache: SnapshotCache; callbacks: AdsCallbacks; logger: Logger }) {
+    this.cache = options.cache;
+    this.callbacks = options.callbacks;
+    this.log = options.logger;
+    const { grpcObject } = loadEnvoyProtos();
+    const ads = (grpcObject.envoy as any).service.discovery.v3.AggregatedDiscoveryService as grpc.ServiceClientConstructor;
+    this.server.addService(ads.service, {
+      StreamAggregatedResources: (call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>) => this.handle(call),
+      DeltaAggregatedResources: (call: grpc.ServerDuplexStream<unknown, unknown>) => {
+        call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: 'delta xDS is not served; use state-of-the-world ADS' });
+      },
+    });
+  }
+
+  async listen(address: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+    });
+  }
+
+  async close(): Promise<void> {
+    for (const call of this.calls) call.end();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 2000);
+      this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
+    });
+  }
+
+  status(): ProxyStatus[] {
+    return [...this.streams.values()].map((e) => {
+      const snap = this.cache.get(e.node.id ?? '');
+      return {
+        id: e.node.id ?? '',
+        streamId: e.id,
+        peer: e.peer,
+        connectedSince: e.since.toISOString(),
+        types: [...e.stream.types.entries()].map(([t, st]) => {
+          const wanted = snap?.types[t as ResourceTypeUrl]?.version ?? '';
+          const state: ProxyTypeStatus['state'] = st.nack ? 'NACKED'
+            : st.responses === 0 ? 'NOT_SENT'
+            : st.ackedVersion === st.versionSent && st.watchOpen ? 'SYNCED' : 'STALE';
+          return {
+            type: shortTypeName[t],
+            versionSent: st.versionSent,
+            versionAcked: st.ackedVersion,
+            versionWanted: wanted,
+            ackedAt: st.ackedAt?.toISOString(),
+            state,
+            ...(st.nack ? { error: st.nack.message } : {}),
+          };
+        }),
+      };
+    });
+  }
+
+  private handle(call: grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>): void {
+    const id = this.nextStreamId++;
+    this.calls.add(call);
+    let entry: StreamEntry | undefined;
+    let unwatch: (() => void) | undefined;
+    const stream = new AdsStream(
+      (response) => call.write(response),
+      (type, message) => {
+        const nodeId = entry?.node.id ?? '?';
+        this.log.warn('proxy rejected config', { proxy: nodeId, type: shortTypeName[type as ResourceTypeUrl], error: message });
+        this.onNack(nodeId, type, message);
+      },
+    );
+    call.on('data', (req: DiscoveryRequest) => {
+      try {
+        if (!entry) {
+          if (!req.node?.id) {
+            call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first request on a stream must carry node.id' });
+            return;
+          }
+          entry = { id, node: req.node, peer: call.getPeer(), since: new Date(), stream };
+          this.streams.set(id, entry);
+          this.callbacks.onProxyConnected(id, req.node, entry.peer);
+          this.log.info('proxy connected', { proxy: req.node.id, stream: id, peer: entry.peer });
+          const nodeId = req.node.id;
+          const snap = this.cache.get(nodeId);
+          if (snap) stream.setSnapshot(snap);
+          unwatch = this.cache.watch(nodeId, (s) => stream.setSnapshot(s));
+        }
+        if (!stream.handleRequest(req)) {
+          this.log.warn('request for a type this server does not serve', { proxy: entry.node.id, type: req.type_url });
+        }
+      } catch (err) {
+        this.log.error('ads stream failed', { error: String(err), stream: id });
+        call.emit('error', { code: grpc.status.INTERNAL, details: String(err) });
+      }
+    });
+    const finish = () => {
+      if (!this.calls.delete(call)) return;
+      unwatch?.();
+      if (entry) {
+        this.streams.delete(id);
+        this.log.info('proxy disconnected', { proxy: entry.node.id, stream: id });
+        this.callbacks.onProxyDisconnected(id, entry.node);
+      }
+    };
+    call.on('end', () => { finish(); call.end(); });
+    call.on('error', finish);
+    call.on('cancelled', finish);
+    call.on('close', finish);
+  }
+}

@@ -1,0 +1,180 @@
+// One ADS stream, state of the world. Per type URL it tracks the subscription, the last nonce and
+// version sent, and what the client ACKed or NACKed. It answers a request only when the client's
+// watch is open (it has answered our last response), never re-sends a version the client NACKed,
+// and pushes in make-before-break order: CDS -> EDS -> LDS -> RDS, keeping clusters that the
+// client's current routes still use until the new routes are ACKed.
+import { pushOrder, TypeUrl, type ResourceTypeUrl } from '../../xds/type-urls.ts';
+import { versionOf, type NamedResource, type Snapshot } from './snapshot.ts';
+
+export interface DiscoveryRequest {
+  version_info?: string;
+  node?: { id?: string; cluster?: string; metadata?: unknown; locality?: unknown; user_agent_name?: string };
+  resource_names?: string[];
+  type_url?: string;
+  response_nonce?: string;
+  error_detail?: { code?: number; message?: string };
+}
+
+export interface DiscoveryResponse {
+  version_info: string;
+  resources: Record<string, unknown>[];
+  type_url: string;
+  nonce: string;
+}
+
+export interface TypeStatus {
+  /** Names the client asked for; undefined = wildcard (every resource of the type). */
+  subscribed: Set<string> | undefined;
+  watchOpen: boolean;
+  nonce: string;
+  versionSent: string;
+  sent: Map<string, NamedResource>;
+  ackedVersion: string;
+  acked: Map<string, NamedResource>;
+  ackedAt?: Date;
+  nack?: { version: string; message: string; at: Date };
+  responses: number;
+}
+
+const wildcardTypes = new Set<string>([TypeUrl.Listener, TypeUrl.Cluster]);
+
+export class AdsStream {
+  readonly types = new Map<ResourceTypeUrl, TypeStatus>();
+  private snapshot: Snapshot | undefined;
+  private nonceCounter = 0;
+  private readonly send: (response: DiscoveryResponse) => void;
+  private readonly onNack: (typeUrl: string, message: string) => void;
+
+  constructor(send: (response: DiscoveryResponse) => void, onNack: (typeUrl: string, message: string) => void) {
+    this.send = send;
+    this.onNack = onNack;
+  }
+
+  setSnapshot(snapshot: Snapshot): void {
+    this.snapshot = snapshot;
+    for (const t of pushOrder) this.trySend(t);
+  }
+
+  /** Handles one request; returns false for a type URL this server does not serve. */
+  handleRequest(req: DiscoveryRequest): boolean {
+    const typeUrl = req.type_url as ResourceTypeUrl;
+    if (!pushOrder.includes(typeUrl)) return false;
+    let st = this.types.get(typeUrl);
+    if (!st) {
+      st = {
+        subscribed: undefined, watchOpen: false, nonce: '', versionSent: '', sent: new Map(),
+        ackedVersion: '', acked: new Map(), responses: 0,
+      };
+      this.types.set(typeUrl, st);
+    }
+    const nonce = req.response_nonce ?? '';
+    if (nonce !== '' && nonce !== st.nonce) return true; // stale: answers a response we superseded
+    const names = req.resource_names ?? [];
+    const wildcard = wildcardTypes.has(typeUrl) && (names.length === 0 || names.includes('*'));
+    const subscribed = wildcard ? undefined : new Set(names.filter((n) => n !== '*'));
+    const subscriptionChanged = !sameSubscription(st.subscribed, subscribed) || nonce === '';
+    st.subscribed = subscribed;
+    if (nonce !== '' && req.error_detail) {
+      st.nack = { version: st.versionSent, message: req.error_detail.message ?? 'rejected', at: new Date() };
+      this.onNack(typeUrl, st.nack.message);
+    } else if (nonce !== '') {
+      st.ackedVersion = st.versionSent;
+      st.acked = st.sent;
+      st.ackedAt = new Date();
+      st.nack = undefined;
+    }
+    st.watchOpen = true;
+    this.trySend(typeUrl, subscriptionChanged);
+    if (typeUrl === TypeUrl.RouteConfiguration || typeUrl === TypeUrl.Listener) {
+      // New routes in force may release clusters kept for make-before-break.
+      this.trySend(TypeUrl.Cluster);
+      this.trySend(TypeUrl.ClusterLoadAssignment);
+    } else {
+      // Clusters and endpoints in force may release listeners and routes held back.
+      this.trySend(TypeUrl.Listener);
+      this.trySend(TypeUrl.RouteConfiguration);
+    }
+    return true;
+  }
+
+  /**
+   * For a client that takes every cluster (wildcard CDS, as Envoy does), listeners and routes wait
+   * until it has ACKed the clusters they may use and the endpoints of those clusters, so a new
+   * route never points at a cluster without endpoints. A client that names its clusters (gRPC's
+   * xDS client asks for clusters only after it has the routes) is not held back.
+   */
+  private clustersInForce(): boolean {
+    const snap = this.snapshot!;
+    const cds = this.types.get(TypeUrl.Cluster);
+    if (!cds || cds.subscribed !== undefined) return true;
+    if (cds.ackedVersion !== versionOf(this.desired(TypeUrl.Cluster, cds).values())) return false;
+    const eds = this.types.get(TypeUrl.ClusterLoadAssignment);
+    const edsNames: string[] = [];
+    for (const c of snap.types[TypeUrl.Cluster].resources.values()) {
+      if (c.body.type !== 'EDS') continue;
+      const cfg = c.body.eds_cluster_config as { service_name?: string } | undefined;
+      edsNames.push(cfg?.service_name || c.name);
+    }
+    if (edsNames.length === 0) return true;
+    if (!eds || !eds.subscribed) return false;
+    for (const n of edsNames) if (!eds.subscribed.has(n)) return false;
+    return eds.ackedVersion === versionOf(this.desired(TypeUrl.ClusterLoadAssignment, eds).values());
+  }
+
+  private desired(typeUrl: ResourceTypeUrl, st: TypeStatus): Map<string, NamedResource> {
+    const snap = this.snapshot!;
+    const current = snap.types[typeUrl].resources;
+    const out = new Map<string, NamedResource>();
+    for (const [name, r] of current) if (!st.subscribed || st.subscribed.has(name)) out.set(name, r);
+    if (typeUrl === TypeUrl.Cluster || typeUrl === TypeUrl.ClusterLoadAssignment) {
+      // Make before break: until the client ACKs the new listeners and routes, keep the
+      // clusters (and their endpoints) it acknowledged before, so no route points at nothing.
+      if (!this.routesInForce(snap)) {
+        for (const [name, r] of st.acked) {
+          if (!out.has(name) && (!st.subscribed || st.subscribed.has(name))) out.set(name, r);
+        }
+      }
+    }
+    return out;
+  }
+
+  private routesInForce(snap: Snapshot): boolean {
+    for (const t of [TypeUrl.Listener, TypeUrl.RouteConfiguration] as const) {
+      const st = this.types.get(t);
+      if (st && st.ackedVersion !== versionOf(this.desiredPlain(t, st, snap))) return false;
+    }
+    return true;
+  }
+
+  private desiredPlain(typeUrl: ResourceTypeUrl, st: TypeStatus, snap: Snapshot): NamedResource[] {
+    return [...snap.types[typeUrl].resources.values()].filter((r) => !st.subscribed || st.subscribed.has(r.name));
+  }
+
+  private trySend(typeUrl: ResourceTypeUrl, force = false): void {
+    const st = this.types.get(typeUrl);
+    if (!st || !st.watchOpen || !this.snapshot) return;
+    if ((typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.RouteConfiguration) && !this.clustersInForce()) return;
+    const resources = this.desired(typeUrl, st);
+    const version = versionOf(resources.values());
+    if (!force && version === st.versionSent) return;
+    if (st.nack && version === st.nack.version) return; // never loop on a rejected version
+    st.nonce = String(++this.nonceCounter);
+    st.versionSent = version;
+    st.sent = resources;
+    st.watchOpen = false;
+    st.responses++;
+    this.send({
+      version_info: version,
+      resources: [...resources.values()].map((r) => ({ '@type': typeUrl, ...r.body })),
+      type_url: typeUrl,
+      nonce: st.nonce,
+    });
+  }
+}
+
+function sameSubscription(a: Set<string> | undefined, b: Set<string> | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.size !== b.size) return false;
+  for (const n of a) if (!b.has(n)) return false;
+  return true;
+}

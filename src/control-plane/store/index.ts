@@ -1,0 +1,2 @@
+export * from './store.ts';
+export { openEmbeddedStore } from './embedded/embedded-store.ts';

@@ -1,0 +1,63 @@
+// The proxy's admin port: /ready, /config_dump, /stats/prometheus, POST /drain, /server_info.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Registry } from 'prom-client';
+
+export interface ProxyAdminSource {
+  ready(): { ready: boolean; reason?: string };
+  configDump(): unknown;
+  serverInfo(): unknown;
+  drain(): Promise<void>;
+  registry: Registry;
+}
+
+export class ProxyAdminServer {
+  private readonly server: Server;
+
+  constructor(source: ProxyAdminSource) {
+    this.server = createServer((req, res) => {
+      handle(source, req, res).catch((err: unknown) => send(res, 500, 'text/plain', `${String(err)}\n`));
+    });
+  }
+
+  async listen(port: number, host: string): Promise<number> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => resolve());
+    });
+    return (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string): void {
+  res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+async function handle(source: ProxyAdminSource, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const path = (req.url ?? '/').split('?')[0];
+  const method = req.method ?? 'GET';
+  if (method === 'GET' && path === '/ready') {
+    const r = source.ready();
+    return send(res, r.ready ? 200 : 503, 'text/plain', r.ready ? 'LIVE\n' : `NOT READY: ${r.reason ?? 'no config yet'}\n`);
+  }
+  if (method === 'GET' && path === '/config_dump') {
+    return send(res, 200, 'application/json', JSON.stringify(source.configDump(), null, 2) + '\n');
+  }
+  if (method === 'GET' && path === '/server_info') {
+    return send(res, 200, 'application/json', JSON.stringify(source.serverInfo(), null, 2) + '\n');
+  }
+  if (method === 'GET' && (path === '/stats/prometheus' || path === '/metrics')) {
+    return send(res, 200, source.registry.contentType, await source.registry.metrics());
+  }
+  if (method === 'POST' && (path === '/drain' || path === '/drain_listeners')) {
+    await source.drain();
+    return send(res, 200, 'text/plain', 'OK\n');
+  }
+  send(res, 404, 'text/plain', `no such admin endpoint: ${method} ${path}\n`);
+}

@@ -1,0 +1,91 @@
+// What the proxy has accepted from the control plane, type by type: applies each update to the data
+// plane, follows the names it implies (EDS for EDS clusters, RDS for the listeners' route names),
+// and answers /ready and /config_dump.
+import { TypeUrl, type ResourceTypeUrl } from '../xds/type-urls.ts';
+import type { DataPlane } from './data-plane.ts';
+import type { XdsClient } from './xds-client/xds-client.ts';
+
+type Resource = Record<string, unknown>;
+
+export class ProxyConfigState {
+  private readonly dataPlane: DataPlane;
+  private readonly accepted = new Map<ResourceTypeUrl, { resources: Resource[]; at: Date }>();
+  private edsNames: string[] = [];
+  private rdsNames: string[] = [];
+
+  constructor(dataPlane: DataPlane) {
+    this.dataPlane = dataPlane;
+  }
+
+  async apply(typeUrl: ResourceTypeUrl, resources: Resource[], xds: XdsClient): Promise<void> {
+    switch (typeUrl) {
+      case TypeUrl.Cluster:
+        this.dataPlane.updateClusters(resources);
+        this.edsNames = resources.filter((c) => c.type === 'EDS').map(edsServiceName);
+        xds.subscribe(TypeUrl.ClusterLoadAssignment, this.edsNames);
+        break;
+      case TypeUrl.ClusterLoadAssignment:
+        this.dataPlane.updateEndpoints(resources);
+        break;
+      case TypeUrl.Listener:
+        await this.dataPlane.updateListeners(resources);
+        this.rdsNames = resources.flatMap(rdsNamesOf);
+        xds.subscribe(TypeUrl.RouteConfiguration, this.rdsNames);
+        break;
+      case TypeUrl.RouteConfiguration:
+        this.dataPlane.updateRoutes(resources);
+        break;
+      default:
+        throw new Error(`resources of type ${typeUrl} are not supported by this proxy`);
+    }
+    this.accepted.set(typeUrl, { resources, at: new Date() });
+  }
+
+  ready(): { ready: boolean; reason?: string } {
+    if (!this.accepted.has(TypeUrl.Cluster)) return { ready: false, reason: 'waiting for clusters' };
+    if (!this.accepted.has(TypeUrl.Listener)) return { ready: false, reason: 'waiting for listeners' };
+    const have = (t: ResourceTypeUrl, key: string, names: string[]) => {
+      const got = new Set((this.accepted.get(t)?.resources ?? []).map((r) => r[key]));
+      return names.filter((n) => !got.has(n));
+    };
+    const missingEds = have(TypeUrl.ClusterLoadAssignment, 'cluster_name', this.edsNames);
+    if (missingEds.length > 0) return { ready: false, reason: `waiting for endpoints of ${missingEds.length} clusters` };
+    const missingRds = have(TypeUrl.RouteConfiguration, 'name', this.rdsNames);
+    if (missingRds.length > 0) return { ready: false, reason: `waiting for routes ${missingRds.join(', ')}` };
+    return { ready: true };
+  }
+
+  /** The resources in force, in the spirit of Envoy's /config_dump. */
+  dump(xds: XdsClient): unknown {
+    const section = (t: ResourceTypeUrl) => {
+      const a = this.accepted.get(t);
+      return { version_info: xds.acceptedVersion(t), last_updated: a?.at.toISOString(), resources: (a?.resources ?? []).map((r) => ({ '@type': t, ...r })) };
+    };
+    return {
+      configs: {
+        clusters: section(TypeUrl.Cluster),
+        endpoints: section(TypeUrl.ClusterLoadAssignment),
+        listeners: section(TypeUrl.Listener),
+        routes: section(TypeUrl.RouteConfiguration),
+      },
+      listener_addresses: this.dataPlane.listenerAddresses(),
+      xds: xds.stats,
+    };
+  }
+}
+
+function edsServiceName(c: Resource): string {
+  const cfg = c.eds_cluster_config as { service_name?: string } | undefined;
+  return cfg?.service_name || String(c.name);
+}
+
+function rdsNamesOf(listener: Resource): string[] {
+  const names: string[] = [];
+  for (const fc of (listener.filter_chains as { filters?: { typed_config?: Resource }[] }[] | undefined) ?? []) {
+    for (const f of fc.filters ?? []) {
+      const rds = f.typed_config?.rds as { route_config_name?: string } | undefined;
+      if (rds?.route_config_name) names.push(rds.route_config_name);
+    }
+  }
+  return names;
+}

@@ -1,0 +1,160 @@
+// `weft proxy`: the sidecar. Reserves its ports, announces itself to the control plane over ADS,
+// applies what it receives to the data plane, and serves the admin port.
+import { createServer, type Server } from 'node:net';
+import { parseFlags, parseHostPort, UsageError } from '../common/args.ts';
+import { createLogger } from '../common/log.ts';
+import { encodeProxyMetadata, type InboundPort } from '../xds/node-metadata.ts';
+import { ProxyAdminServer } from './admin/admin-server.ts';
+import { ProxyConfigState } from './config-state.ts';
+import { DataPlane } from './data-plane.ts';
+import { ProxyStats } from './telemetry/stats.ts';
+import { registerXdsMetrics } from './telemetry/xds-metrics.ts';
+import { XdsClient } from './xds-client/xds-client.ts';
+
+export const usage = `Usage: weft proxy [flags]
+
+Runs a Weft sidecar (or gateway): an Envoy xDS v3 client that carries its workload's traffic.
+
+Flags:
+  --xds-address HOST:PORT     control plane ADS address (default 127.0.0.1:15010)
+  --namespace NS              the workload's namespace (default default)
+  --workload-name NAME        the workload's name (default: --service, or "proxy")
+  --service-account SA        the workload's service account (default default)
+  --labels k=v,k=v            the workload's labels (e.g. app=reviews,version=v1)
+  --address IP                the address other sidecars reach this workload on (default 127.0.0.1)
+  --inbound SPORT:APPPORT[:PORT]
+                              serve service port SPORT for the app listening on 127.0.0.1:APPPORT,
+                              accepting inbound traffic on PORT (default: a free port); repeatable
+  --outbound-port PORT        explicit outbound HTTP port for the app (0 = a free port; default 15001)
+  --no-outbound               no outbound listener (a workload that only serves)
+  --admin-address HOST:PORT   admin port: /ready /config_dump /stats/prometheus POST /drain (default 127.0.0.1:15000)
+  --node-id ID                xDS node id (default: WORKLOAD.NAMESPACE-PID)
+  --drain-timeout-ms N        on SIGTERM, wait this long for connections to finish (default 5000)
+  -h, --help                  show this help
+
+When it has its first complete config it prints one JSON line on stdout:
+{"ready":true,"adminPort":N,"outboundPort":N,"inbound":[{"servicePort":N,"port":N,"appPort":N}],"pid":N}.`;
+
+function parseLabels(value: string | undefined): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const pair of (value ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--labels: expected k=v pairs, got ${JSON.stringify(pair)}`);
+    labels[pair.slice(0, eq)] = pair.slice(eq + 1);
+  }
+  return labels;
+}
+
+function parseInbound(values: string[]): { servicePort: number; appPort: number; port: number }[] {
+  return values.map((v) => {
+    const parts = v.split(':').map(Number);
+    if ((parts.length !== 2 && parts.length !== 3) || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 65535)) {
+      throw new UsageError(`--inbound: expected SERVICEPORT:APPPORT[:PORT], got ${JSON.stringify(v)}`);
+    }
+    return { servicePort: parts[0], appPort: parts[1], port: parts[2] ?? 0 };
+  });
+}
+
+async function reserve(host: string, port: number): Promise<Server> {
+  const server = createServer({ pauseOnConnect: true });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port, exclusive: true }, () => resolve());
+  });
+  return server;
+}
+
+export async function runProxy(argv: string[]): Promise<void> {
+  const { values } = parseFlags(argv, {
+    'xds-address': { type: 'string' },
+    namespace: { type: 'string' },
+    'workload-name': { type: 'string' },
+    'service-account': { type: 'string' },
+    labels: { type: 'string' },
+    address: { type: 'string' },
+    inbound: { type: 'string', multiple: true },
+    'outbound-port': { type: 'string' },
+    'no-outbound': { type: 'boolean' },
+    'admin-address': { type: 'string' },
+    'node-id': { type: 'string' },
+    'drain-timeout-ms': { type: 'string' },
+  }, usage);
+  const namespace = values.namespace ?? 'default';
+  const labels = parseLabels(values.labels);
+  const workloadName = values['workload-name'] ?? labels.app ?? 'proxy';
+  const nodeId = values['node-id'] ?? `${workloadName}.${namespace}-${process.pid}`;
+  const address = values.address ?? '127.0.0.1';
+  const admin = parseHostPort(values['admin-address'] ?? '127.0.0.1:15000', '--admin-address');
+  const log = createLogger({ fields: { component: 'proxy', proxy: nodeId } });
+
+  // Reserve every port first, so the control plane can be told where this sidecar listens.
+  const reserved = new Map<number, Server>();
+  const inbound: InboundPort[] = [];
+  for (const spec of parseInbound(values.inbound ?? [])) {
+    const server = await reserve(address, spec.port);
+    const port = (server.address() as { port: number }).port;
+    reserved.set(port, server);
+    inbound.push({ servicePort: spec.servicePort, appPort: spec.appPort, port });
+  }
+  let outboundPort: number | undefined;
+  if (!values['no-outbound']) {
+    const server = await reserve('127.0.0.1', Number(values['outbound-port'] ?? 15001));
+    outboundPort = (server.address() as { port: number }).port;
+    reserved.set(outboundPort, server);
+  }
+
+  const stats = new ProxyStats();
+  const dataPlane = new DataPlane({ logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved });
+  const config = new ProxyConfigState(dataPlane);
+  const xds: XdsClient = new XdsClient({
+    address: values['xds-address'] ?? '127.0.0.1:15010',
+    node: {
+      id: nodeId,
+      cluster: `${workloadName}.${namespace}`,
+      metadata: encodeProxyMetadata({ namespace, workloadName, labels, serviceAccount: values['service-account'] ?? 'default', address, outboundPort, inbound }),
+    },
+    apply: (typeUrl, resources): Promise<void> => config.apply(typeUrl, resources, xds),
+    logger: log.child({ module: 'xds' }),
+  });
+  registerXdsMetrics(stats.registry, xds);
+
+  let draining = false;
+  const drain = () => {
+    if (!draining) {
+      draining = true;
+      log.info('draining');
+    }
+    return dataPlane.drain();
+  };
+  const adminServer = new ProxyAdminServer({
+    ready: () => (draining ? { ready: false, reason: 'draining' } : config.ready()),
+    configDump: () => config.dump(xds),
+    serverInfo: () => ({ node: nodeId, state: draining ? 'DRAINING' : config.ready().ready ? 'LIVE' : 'INITIALIZING', xds: xds.stats, uptimeSeconds: Math.round(process.uptime()) }),
+    drain: async () => { void drain(); },
+    registry: stats.registry,
+  });
+  const adminPort = await adminServer.listen(admin.port, admin.host);
+  let announced = false;
+  xds.onAccepted = () => {
+    if (announced || !config.ready().ready) return;
+    announced = true;
+    log.info('proxy ready', { adminPort, outboundPort, inbound });
+    process.stdout.write(JSON.stringify({ ready: true, adminPort, outboundPort, inbound, pid: process.pid }) + '\n');
+  };
+  xds.start();
+
+  const drainTimeout = Number(values['drain-timeout-ms'] ?? 5000);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal });
+    await Promise.race([drain(), new Promise((r) => setTimeout(r, drainTimeout).unref())]);
+    xds.stop();
+    await dataPlane.close();
+    await adminServer.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

@@ -32,8 +32,9 @@ export function namespaceProblem(s: string): string | undefined {
     : 'must be a DNS-1123 label (lower case letters, digits and "-", starting and ending with a letter or digit, at most 63 characters)';
 }
 
-function dnsLabelsProblem(domain: string): string | undefined {
-  const labels = domain.split('.');
+/** Checks the dot-separated labels of `part`, the whole or the tail of host name `domain`. */
+function dnsLabelsProblem(part: string, domain = part): string | undefined {
+  const labels = part.split('.');
   const tld = labels[labels.length - 1];
   if (/^\d+$/.test(tld)) return `"${domain}" is not a valid host name (top level domain "${tld}" cannot be all-numeric)`;
   for (let i = 0; i < labels.length; i++) {
@@ -61,7 +62,7 @@ export function wildcardHostProblem(domain: string): string | undefined {
   const dot = domain.indexOf('.');
   const first = dot < 0 ? domain : domain.slice(0, dot);
   if (first.length > 63 || !WILDCARD_LABEL.test(first)) return `"${domain}" is not a valid host name (label "${first}" is invalid)`;
-  return dot < 0 ? undefined : dnsLabelsProblem(domain.slice(dot + 1));
+  return dot < 0 ? undefined : dnsLabelsProblem(domain.slice(dot + 1), domain);
 }
 
 export function isIPv4(s: string): boolean {

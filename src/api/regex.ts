@@ -1,12 +1,16 @@
 // Regular expressions in Istio resources are RE2 (Envoy's safe_regex; Istio validates them with Go's
 // regexp). Until Weft has an RE2 engine we check them with JavaScript's RegExp, after two steps:
 //   1. reject what RE2 rejects but JavaScript accepts: lookahead, lookbehind, backreferences,
-//      repeat counts above 1000;
+//      repeat counts above 1000, escapes RE2 does not know (`\u0041`, `\cA`, `\e`, `\C`);
 //   2. rewrite RE2-only syntax that JavaScript would reject into an equivalent for the compile check:
-//      flag groups `(?i)` / `(?i:...)`, `(?P<name>...)`, `\z`, `\A`, `\Q...\E`, a leading `]` in a class.
+//      flag groups `(?i)` / `(?i:...)`, `(?P<name>...)`, `\z`, `\A`, `\Q...\E`, a leading `]` in a class,
+//      POSIX classes `[[:alpha:]]`.
 // The rewritten pattern is used only to see whether the pattern compiles; it is never matched.
 
 const RE2_HINT = 'Istio uses RE2 syntax';
+
+// Letters Go's RE2 parser accepts after a backslash; JavaScript also accepts others (\u, \c, \e ...).
+const RE2_ESCAPE_LETTERS = 'aftnrvxpPbBAzQEdDsSwW';
 
 /** undefined if `pattern` is a valid RE2 expression (as far as this check can tell), else why not. */
 export function regexProblem(pattern: string): string | undefined {
@@ -89,8 +93,10 @@ function rewriteEscape(src: string, i: number, inClass: boolean): { out: Rewrite
     const literal = src.slice(i + 2, end < 0 ? src.length : end);
     return { out: literal.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&'), next: end < 0 ? src.length : end + 2 };
   }
+  if (/[A-Za-z]/.test(e) && !RE2_ESCAPE_LETTERS.includes(e)) {
+    return { out: { problem: `invalid escape sequence \\${e}` }, next: i + 2 };
+  }
   if (!inClass && (e === 'z' || e === 'A')) return { out: e === 'z' ? '$' : '^', next: i + 2 };
-  if (e === 'C') return { out: '.', next: i + 2 };
   return { out: `\\${e}`, next: i + 2 };
 }
 

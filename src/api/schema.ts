@@ -14,13 +14,20 @@ export interface Issue {
 }
 
 export interface Context {
+  /** Append only through report(). */
   readonly issues: Issue[];
   /** Namespace of the resource being validated (after defaulting). */
   readonly namespace: string;
+  /** How many of `issues` mean a value does not have its TypeScript type (kept by report()). */
+  shapeIssues?: number;
 }
+
+// Issues that mean a value does not have its TypeScript type.
+const SHAPE_CODES: ReadonlySet<ErrorCode> = new Set(['WEFT_E_WRONG_TYPE', 'WEFT_E_MISSING_FIELD', 'WEFT_E_UNKNOWN_FIELD']);
 
 export function report(ctx: Context, code: ErrorCode, path: string, message: string): void {
   ctx.issues.push({ code, path, message });
+  if (SHAPE_CODES.has(code)) ctx.shapeIssues = (ctx.shapeIssues ?? 0) + 1;
 }
 
 export interface Schema<T> {
@@ -160,8 +167,8 @@ export function duration(options: { allowZero?: boolean } = {}): Schema<string> 
   };
 }
 
-/** Anything; for fields that are tolerated and ignored (e.g. metadata.resourceVersion). */
-export function tolerated(): Schema<unknown> {
+/** Anything; for fields that are tolerated and ignored (e.g. metadata.resourceVersion). Typed `never`: never read. */
+export function tolerated(): Schema<never> {
   return { expected: 'anything', plural: 'values', validate() {} };
 }
 
@@ -209,6 +216,8 @@ export function stringMap(options: { key?: (k: string) => Problem; value?: (v: s
   return map(string({ check: options.value }), { key: options.key });
 }
 
+const countShapeIssues = (ctx: Context): number => ctx.shapeIssues ?? 0;
+
 type FieldName<T> = keyof T & string;
 
 export interface ObjectOptions<T> {
@@ -216,7 +225,11 @@ export interface ObjectOptions<T> {
   readonly required?: readonly FieldName<T>[];
   /** Groups of fields of which at most one may be set (Istio's oneof). */
   readonly oneOf?: readonly (readonly FieldName<T>[])[];
-  /** Cross-field checks; run only when every field of this object is valid, so `value` really is a T. */
+  /**
+   * Cross-field checks. They run only when the object's shape is right (no unknown, missing or
+   * wrongly typed field anywhere inside it), so `value` really is a T; values that are merely not
+   * allowed (out of range, bad enum value, ...) do not stop them, so all such errors are reported.
+   */
   readonly check?: (value: T, path: string, ctx: Context) => void;
 }
 
@@ -234,7 +247,7 @@ export function object<T extends object>(fields: Fields<T>, options: ObjectOptio
     expected, plural: 'objects',
     validate(value, path, ctx) {
       if (!isPlainObject(value)) return wrongType(ctx, path, expected);
-      const before = ctx.issues.length;
+      const shapeIssuesBefore = countShapeIssues(ctx);
       for (const [k, v] of Object.entries(value)) {
         const p = fieldPath(path, k);
         if (!Object.hasOwn(schemas, k)) report(ctx, 'WEFT_E_UNKNOWN_FIELD', p, 'unknown field');
@@ -250,7 +263,7 @@ export function object<T extends object>(fields: Fields<T>, options: ObjectOptio
           report(ctx, 'WEFT_E_CONFLICTING_FIELDS', path, `only one of ${group.join(', ')} may be set (found ${set.join(' and ')})`);
         }
       }
-      if (options.check && ctx.issues.length === before) options.check(value as T, path, ctx);
+      if (options.check && countShapeIssues(ctx) === shapeIssuesBefore) options.check(value as T, path, ctx);
     },
   };
 }

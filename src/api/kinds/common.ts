@@ -2,7 +2,7 @@
 // label maps, exportTo, host names.
 
 import {
-  array, integer, map, number, object, report, reportProblem, string, type Context, type Problem, type Schema,
+  array, integer, map, number, object, report, string, type Context, type Problem, type Schema,
 } from '../schema.ts';
 import { isDns1123Label, isIP, labelKeyProblem, labelValueProblem, wildcardHostProblem } from '../names.ts';
 
@@ -24,7 +24,7 @@ export const percent: Schema<Percent> = object<Percent>({
 
 /** Selects a port of a service by number. */
 export interface PortSelector {
-  number?: number;
+  number: number;
 }
 
 export const portNumber = (): Schema<number> => integer({ min: 1, max: 65535 });
@@ -43,19 +43,9 @@ export interface WorkloadSelector {
   matchLabels?: Record<string, string>;
 }
 
-function selectorProblem(kv: Record<string, string> | undefined): Problem {
-  for (const [k, v] of Object.entries(kv ?? {})) {
-    if (k.includes('*') || v.includes('*')) return `wildcard is not supported in selector: "${k}=${v}"`;
-  }
-  return undefined;
-}
-
+// Label rules already exclude the wildcards Istio rejects in selectors.
 export const workloadSelector: Schema<WorkloadSelector> = object<WorkloadSelector>({
   matchLabels: labels(),
-}, {
-  check(s, path, ctx) {
-    reportProblem(ctx, `${path}.matchLabels`, selectorProblem(s.matchLabels));
-  },
 });
 
 /** `workloadSelector` of a ServiceEntry (and Sidecar): `labels`. */
@@ -65,10 +55,6 @@ export interface ServiceEntryWorkloadSelector {
 
 export const serviceEntryWorkloadSelector: Schema<ServiceEntryWorkloadSelector> = object<ServiceEntryWorkloadSelector>({
   labels: labels(),
-}, {
-  check(s, path, ctx) {
-    reportProblem(ctx, `${path}.labels`, selectorProblem(s.labels));
-  },
 });
 
 /** A host a rule applies to: a (short or fully qualified) name, optionally wildcarded, or an IP address. */

@@ -57,8 +57,8 @@ export const httpRedirect: Schema<HTTPRedirect> = object<HTTPRedirect>({
 }, {
   oneOf: [['port', 'derivePort']],
   check(r, path, ctx) {
-    const any = [r.uri, r.authority, r.port, r.derivePort, r.scheme, r.prefixRewrite].some((v) => v !== undefined && v !== '');
-    if (!any) report(ctx, 'WEFT_E_MISSING_FIELD', path, 'a redirect must set uri, authority, scheme, port or derivePort');
+    const hasTarget = [r.uri, r.authority, r.port, r.derivePort, r.scheme, r.prefixRewrite].some((v) => v !== undefined && v !== '');
+    if (!hasTarget) report(ctx, 'WEFT_E_MISSING_FIELD', path, 'a redirect must set uri, authority, scheme, port or derivePort');
   },
 });
 

@@ -1,5 +1,6 @@
 // Clusters: one per service port and per DestinationRule subset (outbound), one per inbound port.
-import type { MeshSnapshot, ProxyNode, Service } from '../registry/model.ts';
+import type { DestinationRule, Subset } from '../../api/index.ts';
+import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { duration, socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { inboundClusterName, outboundClusterName } from './names.ts';
 import { destinationRuleFor, subsetsOf } from './subsets.ts';
@@ -11,22 +12,38 @@ export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode): Envo
   for (const service of snapshot.services) {
     const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
     for (const port of service.ports) {
-      out.push(edsCluster(outboundClusterName(port.number, '', service.hostname), service));
+      out.push(edsCluster(outboundClusterName(port.number, '', service.hostname), lbPolicy(dr, undefined)));
       for (const subset of subsetsOf(dr)) {
-        out.push(edsCluster(outboundClusterName(port.number, subset.name, service.hostname), service));
+        out.push(edsCluster(outboundClusterName(port.number, subset.name, service.hostname), lbPolicy(dr, subset)));
       }
     }
   }
   return out;
 }
 
-function edsCluster(name: string, _service: Service): EnvoyResource {
+/** DestinationRule loadBalancer.simple, the subset's overriding the rule's (Istio semantics). */
+function lbPolicy(dr: DestinationRule | undefined, subset: Subset | undefined): string {
+  const simple = subset?.trafficPolicy?.loadBalancer?.simple ?? dr?.spec.trafficPolicy?.loadBalancer?.simple;
+  switch (simple) {
+    case 'LEAST_REQUEST':
+    case 'LEAST_CONN':
+      return 'LEAST_REQUEST';
+    case 'RANDOM':
+      return 'RANDOM';
+    case 'PASSTHROUGH':
+      return 'CLUSTER_PROVIDED';
+    default:
+      return 'ROUND_ROBIN';
+  }
+}
+
+function edsCluster(name: string, lb: string): EnvoyResource {
   return {
     name,
     type: 'EDS',
     eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: name },
     connect_timeout: connectTimeout,
-    lb_policy: 'ROUND_ROBIN',
+    lb_policy: lb,
   };
 }
 

@@ -32,9 +32,14 @@ export class FieldPath {
     return new FieldPath(this.resource, `${this.path}[${index}]`);
   }
 
-  /** Throws ConfigRejectedError: `<resource>: <path> <reason>`. */
+  /** The error `<resource>: <path> <reason>`; `throw at.error(...)` where TypeScript must narrow. */
+  error(reason: string): ConfigRejectedError {
+    return new ConfigRejectedError(this.path === '' ? `${this.resource}: ${reason}` : `${this.resource}: ${this.path} ${reason}`);
+  }
+
+  /** Throws `error(reason)`. */
   reject(reason: string): never {
-    throw new ConfigRejectedError(this.path === '' ? `${this.resource}: ${reason}` : `${this.resource}: ${this.path} ${reason}`);
+    throw this.error(reason);
   }
 }
 
@@ -133,7 +138,7 @@ export function socketAddress(at: FieldPath, value: unknown, allowPortZero: bool
   const address = message(at, value);
   checkFields(at, address, new Set(['socket_address']));
   const sa = optionalMessage(at.field('socket_address'), address.socket_address);
-  if (!sa) at.field('socket_address').reject('is required');
+  if (!sa) throw at.field('socket_address').error('is required');
   const sap = at.field('socket_address');
   checkFields(sap, sa, socketAddressFields);
   if (isPresent(sa.protocol) && sa.protocol !== 'TCP') sap.field('protocol').reject(`${String(sa.protocol)} is not supported`);

@@ -1,0 +1,61 @@
+// One keep-alive connection of the load generator: an undici Client (pipelining 1) and the dispatch
+// handler of its single request in flight. The handler object is reused for every request.
+import { Client, type Dispatcher } from 'undici';
+
+export type Completion = (connection: LoadConnection, ok: boolean) => void;
+
+export class LoadConnection implements Dispatcher.DispatchHandler {
+  readonly client: Client;
+  readonly options: Dispatcher.DispatchOptions;
+  /** Called when the request in flight ends; the generator swaps it between phases. */
+  completed: Completion;
+  /** When the request was meant to be sent (open loop) or was sent (closed loop), performance.now() ms. */
+  intended: number;
+  sentAt: number;
+  measured: boolean;
+  status: number;
+
+  constructor(origin: string, host: string, path: string, timeoutMs: number, completed: Completion) {
+    this.client = new Client(origin, {
+      pipelining: 1,
+      keepAliveTimeout: 120_000,
+      keepAliveMaxTimeout: 120_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      connectTimeout: timeoutMs,
+    });
+    this.options = { method: 'GET', path, headers: { host } };
+    this.completed = completed;
+    this.intended = 0;
+    this.sentAt = 0;
+    this.measured = false;
+    this.status = 0;
+  }
+
+  send(intended: number, measured: boolean): void {
+    this.intended = intended;
+    this.sentAt = performance.now();
+    this.measured = measured;
+    this.status = 0;
+    this.client.dispatch(this.options, this);
+  }
+
+  onConnect(): void {}
+
+  onHeaders(statusCode: number): boolean {
+    this.status = statusCode;
+    return true;
+  }
+
+  onData(): boolean {
+    return true;
+  }
+
+  onComplete(): void {
+    this.completed(this, this.status >= 200 && this.status < 300);
+  }
+
+  onError(): void {
+    this.completed(this, false);
+  }
+}

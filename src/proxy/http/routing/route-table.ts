@@ -1,0 +1,197 @@
+// A compiled RouteConfiguration and its matching: the "logical" layer of the outbound path (DESIGN.md
+// habit 6). Everything is computed at config time (lower-cased domains grouped by wildcard length,
+// compiled regexes, cumulative weights); per request only the host is lower-cased and the query string
+// cut off for path matching.
+import type { HeaderMatcher, RequestView } from './header-matcher.ts';
+
+export const PathMatch = { Prefix: 0, Exact: 1, Regex: 2 } as const;
+export type PathMatch = (typeof PathMatch)[keyof typeof PathMatch];
+
+export class WeightedClusters {
+  readonly names: readonly string[];
+  /** cumulative[i] = sum of the weights of names[0..i]. */
+  readonly cumulative: Float64Array;
+  readonly total: number;
+
+  constructor(names: string[], weights: number[], total: number) {
+    this.names = names;
+    this.cumulative = new Float64Array(weights.length);
+    let sum = 0;
+    for (let i = 0; i < weights.length; i++) this.cumulative[i] = sum += weights[i];
+    this.total = total;
+  }
+
+  /** A cluster chosen at random in proportion to its weight (Envoy: random % total_weight). */
+  pick(): string {
+    const r = Math.floor(Math.random() * this.total);
+    const c = this.cumulative;
+    for (let i = 0; i < c.length; i++) if (r < c[i]) return this.names[i];
+    return this.names[this.names.length - 1];
+  }
+}
+
+export class RouteAction {
+  /** The cluster, or '' when weighted. */
+  readonly cluster: string;
+  readonly weighted: WeightedClusters | null;
+  /** 0: no timeout. */
+  readonly timeoutMs: number;
+  readonly prefixRewrite: string | null;
+  readonly hostRewrite: string | null;
+  readonly clusterNotFoundStatus: number;
+
+  constructor(cluster: string, weighted: WeightedClusters | null, timeoutMs: number, prefixRewrite: string | null,
+    hostRewrite: string | null, clusterNotFoundStatus: number) {
+    this.cluster = cluster;
+    this.weighted = weighted;
+    this.timeoutMs = timeoutMs;
+    this.prefixRewrite = prefixRewrite;
+    this.hostRewrite = hostRewrite;
+    this.clusterNotFoundStatus = clusterNotFoundStatus;
+  }
+
+  clusterName(): string {
+    return this.weighted === null ? this.cluster : this.weighted.pick();
+  }
+}
+
+export class DirectResponse {
+  readonly status: number;
+  readonly body: Buffer | null;
+
+  constructor(status: number, body: Buffer | null) {
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export class Route {
+  readonly name: string;
+  readonly virtualHostName: string;
+  readonly pathMatch: PathMatch;
+  /** The prefix or path, lower-cased when matching is case-insensitive. */
+  readonly pathValue: string;
+  readonly caseSensitive: boolean;
+  readonly regex: RegExp | null;
+  readonly headers: readonly HeaderMatcher[];
+  /** Exactly one of action and directResponse is set. */
+  readonly action: RouteAction | null;
+  readonly directResponse: DirectResponse | null;
+
+  constructor(name: string, virtualHostName: string, pathMatch: PathMatch, pathValue: string, caseSensitive: boolean,
+    regex: RegExp | null, headers: HeaderMatcher[], action: RouteAction | null, directResponse: DirectResponse | null) {
+    this.name = name;
+    this.virtualHostName = virtualHostName;
+    this.pathMatch = pathMatch;
+    this.caseSensitive = caseSensitive;
+    this.pathValue = caseSensitive ? pathValue : pathValue.toLowerCase();
+    this.regex = regex;
+    this.headers = headers;
+    this.action = action;
+    this.directResponse = directResponse;
+  }
+
+  /** `path` is the request path without its query string. */
+  matches(request: RequestView, path: string): boolean {
+    switch (this.pathMatch) {
+      case PathMatch.Prefix:
+        if (this.caseSensitive) {
+          if (!path.startsWith(this.pathValue)) return false;
+        } else if (path.length < this.pathValue.length || path.slice(0, this.pathValue.length).toLowerCase() !== this.pathValue) {
+          return false;
+        }
+        break;
+      case PathMatch.Exact:
+        if ((this.caseSensitive ? path : path.toLowerCase()) !== this.pathValue) return false;
+        break;
+      default:
+        if (!this.regex!.test(path)) return false;
+    }
+    const headers = this.headers;
+    for (let i = 0; i < headers.length; i++) if (!headers[i].matches(request)) return false;
+    return true;
+  }
+
+  /** The upstream :path after prefix_rewrite (the matched prefix or path swapped; query kept). */
+  rewritePath(path: string): string {
+    const rewrite = this.action?.prefixRewrite ?? null;
+    return rewrite === null ? path : rewrite + path.slice(this.pathValue.length);
+  }
+}
+
+export class VirtualHost {
+  readonly name: string;
+  readonly routes: readonly Route[];
+
+  constructor(name: string, routes: Route[]) {
+    this.name = name;
+    this.routes = routes;
+  }
+}
+
+/** Wildcard domains of one length: `*.foo.com` is stored as `.foo.com` in the bucket of length 8. */
+export type WildcardBucket = { length: number; domains: Map<string, VirtualHost> };
+
+export class RouteTable {
+  readonly name: string;
+  readonly exact: Map<string, VirtualHost>;
+  /** Longest first, as Envoy tries them. */
+  readonly suffixes: readonly WildcardBucket[];
+  readonly prefixes: readonly WildcardBucket[];
+  readonly defaultHost: VirtualHost | null;
+  readonly ignorePort: boolean;
+  /** Clusters the routes name (for validate_clusters and diagnostics). */
+  readonly clusterNames: ReadonlySet<string>;
+
+  constructor(name: string, exact: Map<string, VirtualHost>, suffixes: WildcardBucket[], prefixes: WildcardBucket[],
+    defaultHost: VirtualHost | null, ignorePort: boolean, clusterNames: Set<string>) {
+    this.name = name;
+    this.exact = exact;
+    this.suffixes = suffixes;
+    this.prefixes = prefixes;
+    this.defaultHost = defaultHost;
+    this.ignorePort = ignorePort;
+    this.clusterNames = clusterNames;
+  }
+
+  /** First matching route of the virtual host chosen by Envoy's domain precedence, or null (NR). */
+  route(request: RequestView): Route | null {
+    const host = this.findVirtualHost(request.authority);
+    if (host === null) return null;
+    const full = request.path;
+    let q = full.indexOf('?');
+    if (q === -1) q = full.indexOf('#');
+    const path = q === -1 ? full : full.slice(0, q);
+    const routes = host.routes;
+    for (let i = 0; i < routes.length; i++) if (routes[i].matches(request, path)) return routes[i];
+    return null;
+  }
+
+  /** Exact domain > longest suffix wildcard > longest prefix wildcard > `*`. The port is part of the host unless ignore_port_in_host_matching. */
+  findVirtualHost(authority: string): VirtualHost | null {
+    let host = authority.toLowerCase();
+    if (this.ignorePort) host = stripPort(host);
+    const exact = this.exact.get(host);
+    if (exact !== undefined) return exact;
+    for (const bucket of this.suffixes) {
+      // `*.foo.com` must not match `.foo.com`: the wildcard stands for at least one character.
+      if (bucket.length >= host.length) continue;
+      const vh = bucket.domains.get(host.slice(host.length - bucket.length));
+      if (vh !== undefined) return vh;
+    }
+    for (const bucket of this.prefixes) {
+      if (bucket.length >= host.length) continue;
+      const vh = bucket.domains.get(host.slice(0, bucket.length));
+      if (vh !== undefined) return vh;
+    }
+    return this.defaultHost;
+  }
+}
+
+function stripPort(host: string): string {
+  const colon = host.lastIndexOf(':');
+  if (colon === -1) return host;
+  // [v6]:port, or a name / v4 address with a single colon.
+  if (host.charCodeAt(0) === 91 /* [ */) return host.lastIndexOf(']') < colon ? host.slice(0, colon) : host;
+  return host.indexOf(':') === colon ? host.slice(0, colon) : host;
+}

@@ -1,0 +1,92 @@
+// The proxy's counters and gauges as plain numeric fields, one object per cluster, per HTTP connection
+// manager stat_prefix, per TCP proxy stat_prefix and per listener address. The hot path resolves its
+// object once (when a cluster or listener is built) and then only does `stats.field++`; the Prometheus
+// view (stats.ts) reads these fields when scraped, as Envoy's own stats sinks do.
+
+/** Response code classes 1xx..5xx are indexes 1..5. */
+export const codeClasses = [1, 2, 3, 4, 5] as const;
+
+export class ClusterStats {
+  readonly name: string;
+  readonly labels: { envoy_cluster_name: string };
+  upstreamRqTotal = 0;
+  upstreamRqActive = 0;
+  upstreamRqPendingActive = 0;
+  upstreamRqPendingOverflow = 0;
+  upstreamRqTimeout = 0;
+  upstreamRqCancelled = 0;
+  upstreamCxTotal = 0;
+  upstreamCxActive = 0;
+  upstreamCxConnectFail = 0;
+  upstreamCxOverflow = 0;
+  upstreamCxNoneHealthy = 0;
+  membershipHealthy = 0;
+  membershipTotal = 0;
+  /** Indexed by HTTP status code (100..599). */
+  readonly upstreamRqByCode = new Float64Array(600);
+  /** Indexed by status class (1..5). */
+  readonly upstreamRqByClass = new Float64Array(6);
+
+  constructor(name: string) {
+    this.name = name;
+    this.labels = { envoy_cluster_name: name };
+  }
+
+  /** Counts a response code seen from (or charged to) the upstream. */
+  recordCode(status: number): void {
+    if (status >= 100 && status < 600) {
+      this.upstreamRqByCode[status]++;
+      this.upstreamRqByClass[(status / 100) | 0]++;
+    }
+  }
+}
+
+export class HttpConnectionManagerStats {
+  readonly prefix: string;
+  readonly labels: { envoy_http_conn_manager_prefix: string };
+  downstreamCxTotal = 0;
+  downstreamCxActive = 0;
+  downstreamRqTotal = 0;
+  downstreamRqActive = 0;
+  /** Indexed by status class (1..5). */
+  readonly downstreamRqByClass = new Float64Array(6);
+  noRoute = 0;
+  noCluster = 0;
+  rqDirectResponse = 0;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+    this.labels = { envoy_http_conn_manager_prefix: prefix };
+  }
+
+  recordResponse(status: number): void {
+    if (status >= 100 && status < 600) this.downstreamRqByClass[(status / 100) | 0]++;
+  }
+}
+
+export class TcpProxyStats {
+  readonly prefix: string;
+  readonly labels: { envoy_tcp_prefix: string };
+  downstreamCxTotal = 0;
+  downstreamCxNoRoute = 0;
+  downstreamCxRxBytesTotal = 0;
+  downstreamCxTxBytesTotal = 0;
+
+  constructor(prefix: string) {
+    this.prefix = prefix;
+    this.labels = { envoy_tcp_prefix: prefix };
+  }
+}
+
+export class ListenerStats {
+  /** Envoy's label value: `0.0.0.0_15001`. */
+  readonly address: string;
+  readonly labels: { envoy_listener_address: string };
+  downstreamCxTotal = 0;
+  downstreamCxActive = 0;
+
+  constructor(address: string) {
+    this.address = address;
+    this.labels = { envoy_listener_address: address };
+  }
+}

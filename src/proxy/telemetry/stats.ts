@@ -1,0 +1,191 @@
+// The proxy's Prometheus view, with Envoy's metric names as Envoy's Prometheus output spells them.
+//
+// Cost rule: no label strings are built per request. prom-client's labelled child
+// (`counter.labels(...).inc()`) re-hashes its label object on every inc (prom-client 15's
+// `hashObject` + `validateLabel`), so caching the child would still build a string per request.
+// Instead the hot path increments plain numeric fields of a stat object resolved once per cluster,
+// connection manager or listener (stat-objects.ts), and each metric here reads those fields in its
+// `collect()` when the registry is scraped: labels are built at scrape time only.
+import { Counter, Gauge, Registry } from 'prom-client';
+import { ClusterStats, HttpConnectionManagerStats, ListenerStats, TcpProxyStats, codeClasses } from './stat-objects.ts';
+
+type Labels = Record<string, string>;
+type Emit = (labels: Labels, value: number) => void;
+
+export class ProxyStats {
+  readonly registry: Registry;
+  readonly clusters = new Map<string, ClusterStats>();
+  readonly httpConnectionManagers = new Map<string, HttpConnectionManagerStats>();
+  readonly tcpProxies = new Map<string, TcpProxyStats>();
+  readonly listeners = new Map<string, ListenerStats>();
+
+  constructor() {
+    this.registry = new Registry();
+    const clusters = this.clusters;
+    const hcms = this.httpConnectionManagers;
+    const tcps = this.tcpProxies;
+    const listeners = this.listeners;
+    const cluster = ['envoy_cluster_name'];
+    const hcm = ['envoy_http_conn_manager_prefix'];
+
+    // Clusters.
+    this.counter('envoy_cluster_upstream_rq_total', 'Total upstream requests', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqTotal);
+    });
+    this.counter('envoy_cluster_upstream_rq', 'Upstream requests by response code', [...cluster, 'envoy_response_code'], (emit) => {
+      for (const s of clusters.values()) {
+        const codes = s.upstreamRqByCode;
+        for (let code = 100; code < 600; code++) {
+          if (codes[code] > 0) emit({ envoy_cluster_name: s.name, envoy_response_code: String(code) }, codes[code]);
+        }
+      }
+    });
+    this.counter('envoy_cluster_upstream_rq_xx', 'Upstream requests by response code class', [...cluster, 'envoy_response_code_class'], (emit) => {
+      for (const s of clusters.values()) {
+        for (const c of codeClasses) {
+          if (s.upstreamRqByClass[c] > 0) emit({ envoy_cluster_name: s.name, envoy_response_code_class: String(c) }, s.upstreamRqByClass[c]);
+        }
+      }
+    });
+    this.gauge('envoy_cluster_upstream_rq_active', 'Active upstream requests', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqActive);
+    });
+    this.gauge('envoy_cluster_upstream_rq_pending_active', 'Upstream requests waiting for a connection', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqPendingActive);
+    });
+    this.counter('envoy_cluster_upstream_rq_pending_overflow', 'Requests that overflowed a circuit breaker (max_requests or max_pending_requests)', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqPendingOverflow);
+    });
+    this.counter('envoy_cluster_upstream_rq_timeout', 'Requests that timed out waiting for a response', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqTimeout);
+    });
+    this.counter('envoy_cluster_upstream_rq_cancelled', 'Requests cancelled before a response (downstream went away)', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqCancelled);
+    });
+    this.counter('envoy_cluster_upstream_cx_total', 'Total upstream connections', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamCxTotal);
+    });
+    this.gauge('envoy_cluster_upstream_cx_active', 'Active upstream connections', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamCxActive);
+    });
+    this.counter('envoy_cluster_upstream_cx_connect_fail', 'Upstream connection failures', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamCxConnectFail);
+    });
+    this.counter('envoy_cluster_upstream_cx_overflow', 'Times the max_connections circuit breaker was hit', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamCxOverflow);
+    });
+    this.counter('envoy_cluster_upstream_cx_none_healthy', 'Times no healthy endpoint was available', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamCxNoneHealthy);
+    });
+    this.gauge('envoy_cluster_membership_healthy', 'Healthy endpoints', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.membershipHealthy);
+    });
+    this.gauge('envoy_cluster_membership_total', 'Endpoints', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.membershipTotal);
+    });
+
+    // HTTP connection managers (and their router).
+    this.counter('envoy_http_downstream_cx_total', 'Downstream connections', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamCxTotal);
+    });
+    this.gauge('envoy_http_downstream_cx_active', 'Active downstream connections', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamCxActive);
+    });
+    this.counter('envoy_http_downstream_rq_total', 'Downstream requests', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamRqTotal);
+    });
+    this.gauge('envoy_http_downstream_rq_active', 'Active downstream requests', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamRqActive);
+    });
+    this.counter('envoy_http_downstream_rq_xx', 'Downstream responses by code class', [...hcm, 'envoy_response_code_class'], (emit) => {
+      for (const s of hcms.values()) {
+        for (const c of codeClasses) {
+          emit({ envoy_http_conn_manager_prefix: s.prefix, envoy_response_code_class: String(c) }, s.downstreamRqByClass[c]);
+        }
+      }
+    });
+    this.counter('envoy_http_no_route', 'Requests with no matching route', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.noRoute);
+    });
+    this.counter('envoy_http_no_cluster', 'Requests whose route names an unknown cluster', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.noCluster);
+    });
+    this.counter('envoy_http_rq_direct_response', 'Requests answered by a direct_response route', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.rqDirectResponse);
+    });
+
+    // TCP proxies.
+    this.counter('envoy_tcp_downstream_cx_total', 'Downstream connections', ['envoy_tcp_prefix'], (emit) => {
+      for (const s of tcps.values()) emit(s.labels, s.downstreamCxTotal);
+    });
+    this.counter('envoy_tcp_downstream_cx_no_route', 'Connections with no usable cluster or endpoint', ['envoy_tcp_prefix'], (emit) => {
+      for (const s of tcps.values()) emit(s.labels, s.downstreamCxNoRoute);
+    });
+    this.counter('envoy_tcp_downstream_cx_rx_bytes_total', 'Bytes received from downstream', ['envoy_tcp_prefix'], (emit) => {
+      for (const s of tcps.values()) emit(s.labels, s.downstreamCxRxBytesTotal);
+    });
+    this.counter('envoy_tcp_downstream_cx_tx_bytes_total', 'Bytes sent to downstream', ['envoy_tcp_prefix'], (emit) => {
+      for (const s of tcps.values()) emit(s.labels, s.downstreamCxTxBytesTotal);
+    });
+
+    // Listeners.
+    this.counter('envoy_listener_downstream_cx_total', 'Accepted connections', ['envoy_listener_address'], (emit) => {
+      for (const s of listeners.values()) emit(s.labels, s.downstreamCxTotal);
+    });
+    this.gauge('envoy_listener_downstream_cx_active', 'Open accepted connections', ['envoy_listener_address'], (emit) => {
+      for (const s of listeners.values()) emit(s.labels, s.downstreamCxActive);
+    });
+  }
+
+  /** The stat object of a cluster, created on first use. Resolve once per cluster, not per request. */
+  cluster(name: string): ClusterStats {
+    let s = this.clusters.get(name);
+    if (!s) this.clusters.set(name, (s = new ClusterStats(name)));
+    return s;
+  }
+
+  /** Forgets a removed cluster's stats (Envoy drops them with the cluster). */
+  removeCluster(name: string): void {
+    this.clusters.delete(name);
+  }
+
+  httpConnectionManager(prefix: string): HttpConnectionManagerStats {
+    let s = this.httpConnectionManagers.get(prefix);
+    if (!s) this.httpConnectionManagers.set(prefix, (s = new HttpConnectionManagerStats(prefix)));
+    return s;
+  }
+
+  tcpProxy(prefix: string): TcpProxyStats {
+    let s = this.tcpProxies.get(prefix);
+    if (!s) this.tcpProxies.set(prefix, (s = new TcpProxyStats(prefix)));
+    return s;
+  }
+
+  listener(address: string): ListenerStats {
+    let s = this.listeners.get(address);
+    if (!s) this.listeners.set(address, (s = new ListenerStats(address)));
+    return s;
+  }
+
+  private counter(name: string, help: string, labelNames: string[], read: (emit: Emit) => void): void {
+    new Counter({
+      name, help, labelNames, registers: [this.registry],
+      collect(this: Counter<string>) {
+        this.reset();
+        read((labels, value) => this.inc(labels, value));
+      },
+    });
+  }
+
+  private gauge(name: string, help: string, labelNames: string[], read: (emit: Emit) => void): void {
+    new Gauge({
+      name, help, labelNames, registers: [this.registry],
+      collect(this: Gauge<string>) {
+        this.reset();
+        read((labels, value) => this.set(labels, value));
+      },
+    });
+  }
+}
+
+export { ClusterStats, HttpConnectionManagerStats, ListenerStats, TcpProxyStats };

@@ -1,0 +1,142 @@
+// Cluster (CDS) → ClusterSpec. Pure: validates and compiles, touches no connection.
+import { compileAssignment, type AssignmentSpec } from './endpoint-config.ts';
+import {
+  FieldPath, bool, canonicalJson, checkFields, durationMs, isPresent, message, optionalMessage, repeated,
+  requiredString, string, uintWrapper,
+} from './envoy-config.ts';
+import { loadBalancerFactory, registeredLoadBalancers, type LoadBalancerFactory } from './load-balancers/registry.ts';
+
+/** Envoy's defaults for the DEFAULT priority thresholds. */
+export const defaultLimits = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 } as const;
+
+export type CircuitBreakerLimits = { maxConnections: number; maxPendingRequests: number; maxRequests: number };
+
+/** Settings that shape an endpoint's connection pool: a change means new pools. */
+export type PoolSettings = {
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** 0: unlimited. */
+  maxRequestsPerConnection: number;
+};
+
+export type ClusterSpec = {
+  name: string;
+  /** Name used in stats (alt_stat_name, else name). */
+  statName: string;
+  type: 'EDS' | 'STATIC';
+  /** EDS: the ClusterLoadAssignment's name (eds_cluster_config.service_name, else the cluster name). */
+  edsServiceName: string;
+  lbPolicy: string;
+  lbFactory: LoadBalancerFactory;
+  limits: CircuitBreakerLimits;
+  pool: PoolSettings;
+  /** pool settings as text, to compare them across updates. */
+  poolKey: string;
+  staticAssignment: AssignmentSpec | null;
+  /** The resource as canonical text: an unchanged cluster keeps its state (endpoints, pools, balancer). */
+  fingerprint: string;
+};
+
+const clusterFields = new Set([
+  'name', 'type', 'connect_timeout', 'lb_policy', 'eds_cluster_config', 'load_assignment',
+  'common_http_protocol_options', 'circuit_breakers', 'max_requests_per_connection', 'alt_stat_name',
+  // Informational or without effect for EDS/STATIC clusters proxied with backpressure:
+  'metadata', 'per_connection_buffer_limit_bytes', 'dns_lookup_family', 'dns_refresh_rate', 'respect_dns_ttl',
+  'cleanup_interval', 'ignore_health_on_host_removal',
+]);
+const edsFields = new Set(['eds_config', 'service_name']);
+const httpProtocolFields = new Set(['idle_timeout', 'max_requests_per_connection']);
+const circuitBreakerFields = new Set(['thresholds']);
+// max_retries / retry_budget: the router never retries yet, so no retry can exceed them;
+// track_remaining only adds stats.
+const thresholdFields = new Set(['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries', 'retry_budget', 'track_remaining']);
+
+/** Envoy's defaults: 5 s connect timeout, 1 h idle timeout for upstream HTTP connections. */
+const defaultConnectTimeoutMs = 5000;
+const defaultIdleTimeoutMs = 3600_000;
+
+export function compileCluster(value: unknown): ClusterSpec {
+  const probe = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).name : undefined;
+  const root = new FieldPath(`Cluster ${typeof probe === 'string' && probe !== '' ? probe : '(unnamed)'}`);
+  const c = message(root, value);
+  const name = requiredString(root.field('name'), c.name);
+  checkFields(root, c, clusterFields);
+
+  const type = (c.type ?? 'STATIC') as string;
+  if (type !== 'EDS' && type !== 'STATIC') throw root.field('type').error(`${type} is not supported (EDS and STATIC are)`);
+
+  const lbPolicy = (c.lb_policy ?? 'ROUND_ROBIN') as string;
+  const lbFactory = loadBalancerFactory(lbPolicy);
+  if (!lbFactory) throw root.field('lb_policy').error(`${lbPolicy} is not supported (supported: ${registeredLoadBalancers().join(', ')})`);
+
+  let edsServiceName = name;
+  const eds = optionalMessage(root.field('eds_cluster_config'), c.eds_cluster_config);
+  if (eds) {
+    if (type !== 'EDS') root.field('eds_cluster_config').reject('is only valid for EDS clusters');
+    checkFields(root.field('eds_cluster_config'), eds, edsFields);
+    edsServiceName = string(root.field('eds_cluster_config').field('service_name'), eds.service_name) || name;
+  }
+
+  let staticAssignment: AssignmentSpec | null = null;
+  if (isPresent(c.load_assignment)) {
+    if (type !== 'STATIC') root.field('load_assignment').reject('is only supported for STATIC clusters');
+    staticAssignment = compileAssignment(`Cluster ${name} load_assignment`, c.load_assignment, name);
+  } else if (type === 'STATIC') {
+    staticAssignment = { clusterName: name, endpoints: [] };
+  }
+
+  const pool: PoolSettings = {
+    connectTimeoutMs: durationMs(root.field('connect_timeout'), c.connect_timeout) ?? defaultConnectTimeoutMs,
+    idleTimeoutMs: defaultIdleTimeoutMs,
+    maxRequestsPerConnection: uintWrapper(root.field('max_requests_per_connection'), c.max_requests_per_connection) ?? 0,
+  };
+  if (pool.connectTimeoutMs <= 0) root.field('connect_timeout').reject('must be positive');
+  const http = optionalMessage(root.field('common_http_protocol_options'), c.common_http_protocol_options);
+  if (http) {
+    const hp = root.field('common_http_protocol_options');
+    checkFields(hp, http, httpProtocolFields);
+    const idle = durationMs(hp.field('idle_timeout'), http.idle_timeout);
+    // Envoy: 0 disables the idle timeout.
+    if (idle !== undefined) pool.idleTimeoutMs = idle === 0 ? 2 ** 31 - 1 : idle;
+    const perConnection = uintWrapper(hp.field('max_requests_per_connection'), http.max_requests_per_connection);
+    if (perConnection !== undefined) pool.maxRequestsPerConnection = perConnection;
+  }
+
+  return {
+    name,
+    statName: string(root.field('alt_stat_name'), c.alt_stat_name) || name,
+    type,
+    edsServiceName,
+    lbPolicy,
+    lbFactory,
+    limits: compileLimits(root.field('circuit_breakers'), c.circuit_breakers),
+    pool,
+    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}`,
+    staticAssignment,
+    fingerprint: canonicalJson(c),
+  };
+}
+
+function compileLimits(at: FieldPath, value: unknown): CircuitBreakerLimits {
+  const limits: CircuitBreakerLimits = { ...defaultLimits };
+  const cb = optionalMessage(at, value);
+  if (!cb) return limits;
+  checkFields(at, cb, circuitBreakerFields);
+  let seenDefault = false;
+  repeated(at.field('thresholds'), cb.thresholds).forEach((t, i) => {
+    const tp = at.field('thresholds').item(i);
+    const threshold = message(tp, t);
+    checkFields(tp, threshold, thresholdFields);
+    bool(tp.field('track_remaining'), threshold.track_remaining);
+    const priority = (threshold.priority ?? 'DEFAULT') as string;
+    // Routes always use the DEFAULT priority (route.priority is not supported), so HIGH never applies.
+    if (priority === 'HIGH') return;
+    if (priority !== 'DEFAULT') tp.field('priority').reject(`${priority} is not a known priority`);
+    if (seenDefault) tp.field('priority').reject('DEFAULT appears twice');
+    seenDefault = true;
+    limits.maxConnections = uintWrapper(tp.field('max_connections'), threshold.max_connections) ?? limits.maxConnections;
+    limits.maxPendingRequests = uintWrapper(tp.field('max_pending_requests'), threshold.max_pending_requests) ?? limits.maxPendingRequests;
+    limits.maxRequests = uintWrapper(tp.field('max_requests'), threshold.max_requests) ?? limits.maxRequests;
+  });
+  return limits;
+}

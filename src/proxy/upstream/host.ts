@@ -1,0 +1,22 @@
+// An endpoint of a cluster as the load balancer sees it, with its connection pool. A Host outlives
+// endpoint updates that keep its address, so its pooled connections and in-flight requests survive.
+import type { EndpointHealth, EndpointSpec } from './endpoint-config.ts';
+import type { EndpointPool } from './endpoint-pool.ts';
+
+export class Host {
+  readonly key: string;
+  readonly address: string;
+  readonly port: number;
+  weight: number;
+  health: EndpointHealth;
+  readonly pool: EndpointPool;
+
+  constructor(spec: EndpointSpec, pool: EndpointPool) {
+    this.key = spec.key;
+    this.address = spec.address;
+    this.port = spec.port;
+    this.weight = spec.weight;
+    this.health = spec.health;
+    this.pool = pool;
+  }
+}

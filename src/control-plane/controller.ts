@@ -53,15 +53,18 @@ export class MeshController {
   proxyConnected(streamId: number, node: XdsNode, peerAddress: string): void {
     const metadata = decodeProxyMetadata(node.metadata as Struct | undefined, peerAddress);
     const id = node.id!;
-    this.nodes.set(id, { id, metadata });
-    this.registrations.connected(streamId, id, metadata);
+    const raw = (node.metadata ?? {}) as Struct;
+    const proxyless = raw.fields?.GENERATOR?.string_value === 'grpc' || /^gRPC/i.test(node.user_agent_name ?? '');
+    this.nodes.set(id, { id, metadata, proxyless });
+    // A proxyless client serves nothing through the mesh: it is not a workload with endpoints.
+    if (!proxyless) this.registrations.connected(streamId, id, metadata);
     // The new stream needs its snapshot now; the mesh view may be reused if nothing changed.
     this.pushTo(this.meshSnapshot(), this.nodes.get(id)!);
   }
 
   proxyDisconnected(streamId: number, node: XdsNode): void {
     const id = node.id!;
-    this.registrations.disconnected(streamId, id);
+    if (!this.nodes.get(id)?.proxyless) this.registrations.disconnected(streamId, id);
     if (!this.registrations.isConnected(id)) {
       this.nodes.delete(id);
       this.cache.delete(id);

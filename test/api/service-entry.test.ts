@@ -53,10 +53,8 @@ test('port protocols are Istio\'s', () => {
   }
 });
 
-test('STATIC resolution needs endpoints or a workload selector, not both', () => {
-  assert.deepEqual(errorTexts(SE, { hosts: ['a.local'], resolution: 'STATIC', ports: [http] }), [
-    E('spec: resolution STATIC requires endpoints or a workloadSelector'),
-  ]);
+test('STATIC resolution takes endpoints or a workload selector, not both', () => {
+  assertValid(SE, { hosts: ['a.local'], resolution: 'STATIC', ports: [http] });
   assert.deepEqual(errorTexts(SE, {
     hosts: ['a.local'], resolution: 'STATIC', ports: [http], endpoints: [{ address: '10.0.0.1' }], workloadSelector: { labels: { app: 'a' } },
   }), [E('spec: only one of endpoints, workloadSelector may be set (found endpoints and workloadSelector)')]);

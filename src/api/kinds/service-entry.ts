@@ -43,9 +43,8 @@ function checkEndpoints(se: ServiceEntrySpec, path: string, ctx: Context): void 
   if (resolution === 'NONE' && se.endpoints !== undefined) {
     report(ctx, 'WEFT_E_CONFLICTING_FIELDS', `${path}.endpoints`, 'endpoints cannot be set when resolution is NONE');
   }
-  if (resolution === 'STATIC' && se.endpoints === undefined && se.workloadSelector === undefined) {
-    report(ctx, 'WEFT_E_MISSING_FIELD', path, 'resolution STATIC requires endpoints or a workloadSelector');
-  }
+  // Istio accepts a STATIC entry with neither endpoints nor a selector (endpoints may come from
+  // WorkloadEntries later); only both at once is an error (the oneOf rule below).
   if (resolution === 'DNS_ROUND_ROBIN' && endpoints.length > 1) {
     report(ctx, 'WEFT_E_INVALID_VALUE', `${path}.endpoints`, 'resolution DNS_ROUND_ROBIN allows at most one endpoint');
   }

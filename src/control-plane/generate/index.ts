@@ -4,7 +4,7 @@ import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { inboundClusters, outboundClusters } from './clusters.ts';
 import { endpointAssignments } from './endpoints.ts';
 import type { EnvoyResource } from './envoy-types.ts';
-import { inboundListeners, outboundListeners } from './listeners.ts';
+import { apiListeners, inboundListeners, outboundListeners } from './listeners.ts';
 import { outboundRouteConfiguration } from './routes.ts';
 
 export type ProxyResources = Record<ResourceTypeUrl, EnvoyResource[]>;
@@ -17,6 +17,18 @@ export interface GeneratedConfig {
 
 export function generateProxyConfig(snapshot: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
   const warnings: string[] = [];
+  if (proxy.proxyless) {
+    return {
+      resources: {
+        [TypeUrl.Cluster]: outboundClusters(snapshot, proxy),
+        [TypeUrl.ClusterLoadAssignment]: endpointAssignments(snapshot, proxy),
+        [TypeUrl.Listener]: apiListeners(snapshot, proxy, warnings),
+        [TypeUrl.RouteConfiguration]: [],
+        [TypeUrl.Secret]: [],
+      },
+      warnings,
+    };
+  }
   const listeners = [...outboundListeners(proxy), ...inboundListeners(proxy)];
   const routes = proxy.metadata.outboundPort !== undefined ? [outboundRouteConfiguration({ snapshot, proxy, warnings })] : [];
   return {

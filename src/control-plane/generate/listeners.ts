@@ -1,7 +1,9 @@
 // Listeners: the explicit outbound HTTP listener (applications send to it, or use it as their
 // HTTP_PROXY) and one inbound listener per service port the workload serves.
 import { TypeUrl } from '../../xds/type-urls.ts';
-import type { ProxyNode } from '../registry/model.ts';
+import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
+import { hostAliases } from './hosts.ts';
+import { httpProtocols, virtualHost } from './routes.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outboundHttpRouteName } from './names.ts';
 
@@ -55,4 +57,33 @@ export function inboundListeners(proxy: ProxyNode): EnvoyResource[] {
       }],
     };
   });
+}
+
+/**
+ * Proxyless gRPC clients (gRPC's own xDS client) ask for a listener named after their target,
+ * e.g. `xds:///reviews:9080` asks for `reviews:9080`. Each carries an api_listener whose
+ * HttpConnectionManager has the service's routes inline.
+ */
+export function apiListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
+  const out: EnvoyResource[] = [];
+  for (const service of snapshot.services) {
+    for (const port of service.ports) {
+      if (!httpProtocols.has(port.protocol)) continue;
+      for (const name of hostAliases(service, port.number, snapshot.config.domainSuffix, proxy.metadata.namespace, false)) {
+        const vhost = virtualHost({ snapshot, proxy, warnings }, service, port, [name]);
+        out.push({
+          name,
+          api_listener: {
+            api_listener: {
+              '@type': TypeUrl.HttpConnectionManager,
+              stat_prefix: name,
+              route_config: { name, virtual_hosts: [vhost] },
+              http_filters: [router],
+            },
+          },
+        });
+      }
+    }
+  }
+  return out;
 }

@@ -27,15 +27,20 @@ export function outboundRouteConfiguration(ctx: RouteContext): EnvoyResource {
       const domains = hostAliases(service, port.number, snapshot.config.domainSuffix, proxy.metadata.namespace, i === 0)
         .filter((d) => !taken.has(d));
       for (const d of domains) taken.add(d);
-      const vs = virtualServiceFor(snapshot, service.hostname);
-      virtualHosts.push({
-        name: virtualHostName(service.hostname, port.number),
-        domains,
-        routes: vs ? translateVirtualService(ctx, vs, service, port) : [defaultRoute(service, port)],
-      });
+      virtualHosts.push(virtualHost(ctx, service, port, domains));
     });
   }
   return { name: outboundHttpRouteName, virtual_hosts: virtualHosts, validate_clusters: false };
+}
+
+/** One service port's virtual host: its VirtualService's routes, or the default route. */
+export function virtualHost(ctx: RouteContext, service: Service, port: ServicePort, domains: string[]): EnvoyResource {
+  const vs = virtualServiceFor(ctx.snapshot, service.hostname);
+  return {
+    name: virtualHostName(service.hostname, port.number),
+    domains,
+    routes: vs ? translateVirtualService(ctx, vs, service, port) : [defaultRoute(service, port)],
+  };
 }
 
 /** The VirtualService bound to a host for sidecars: gateways absent or containing `mesh`. */

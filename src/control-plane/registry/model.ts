@@ -74,4 +74,6 @@ export interface MeshSnapshot {
 export interface ProxyNode {
   id: string;
   metadata: ProxyMetadata;
+  /** A gRPC application with its own xDS client (no sidecar): it gets api_listeners, no ports. */
+  proxyless?: boolean;
 }

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { stopProcess, waitFor, type ManagedProcess } from '../test/harness/process.ts';
 import { pinProcess } from './cpu-pinning.ts';
+import { answers } from './probe.ts';
 
 /** `haproxy -v`'s first line, or null when HAProxy is not installed. */
 export function haproxyVersion(): string | null {
@@ -46,12 +47,6 @@ async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
-}
-
-async function answers(port: number, host: string): Promise<boolean> {
-  const res = await fetch(`http://127.0.0.1:${port}/`, { headers: { host }, signal: AbortSignal.timeout(1000) });
-  await res.arrayBuffer();
-  return res.ok;
 }
 
 export interface HaproxyHop { proc: ManagedProcess<{ port: number }>; port: number; dir: string }

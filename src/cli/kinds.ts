@@ -6,7 +6,9 @@ for (const [kind, extra] of Object.entries({
   ServiceEntry: ['se'],
   WorkloadEntry: ['we'],
 })) {
-  for (const a of [kind, kind.toLowerCase(), `${kind.toLowerCase()}s`, ...extra]) aliases[a] = kind;
+  const lower = kind.toLowerCase();
+  const plural = lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;
+  for (const a of [kind, lower, plural, ...extra]) aliases[a] = kind;
 }
 
 export function resolveKind(input: string): string {

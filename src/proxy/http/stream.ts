@@ -145,6 +145,9 @@ export class HttpStream implements RequestView, ParsedRequest {
     this.headersWritten = true;
     this.owner.stats.recordResponse(this.responseStatus);
     this.res.writeHead(this.responseStatus, headers);
-    if (this.localBody !== null) this.res.end(this.localBody);
+    if (this.localBody !== null) {
+      this.res.end(this.localBody);
+      this.complete = true;
+    }
   }
 }

@@ -1,0 +1,89 @@
+// What the benchmark measures: the same upstream reached directly, through HAProxy and through Weft.
+// Each proxy topology is a chain of two proxies; the pair is measured end to end for latency, and
+// its second proxy (the one in front of the upstream) alone for throughput.
+import { fileURLToPath } from 'node:url';
+import { Mesh } from '../test/harness/mesh.ts';
+import { startProcess, type ManagedProcess } from '../test/harness/process.ts';
+import { pinProcess, type Placement } from './cpu-pinning.ts';
+import { startHaproxyChain, stopHop } from './haproxy.ts';
+import { waitAnswers, waitReady } from './probe.ts';
+
+const upstreamScript = fileURLToPath(new URL('./upstream.ts', import.meta.url));
+
+/** Where the load generator sends, and the processes whose CPU and memory count for it. */
+export interface Target {
+  name: string;
+  port: number;
+  host: string;
+  proxyPids: number[];
+}
+
+export interface Topology {
+  /** Two proxies in a row (client side, server side). */
+  pair: Target;
+  /** One proxy in front of the upstream. */
+  single: Target;
+  stop(): Promise<void>;
+}
+
+/** The Host every request carries: the mesh's service name and port. */
+export const serviceHost = 'upstream:9080';
+
+export const upstreamServiceEntry = `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: upstream, namespace: default }
+spec:
+  hosts: [upstream.default.svc.cluster.local]
+  location: MESH_INTERNAL
+  resolution: STATIC
+  ports: [{ number: 9080, name: http, protocol: HTTP }]
+  workloadSelector: { labels: { app: upstream } }
+`;
+
+export async function startUpstream(placement: Placement): Promise<ManagedProcess<{ port: number }>> {
+  return startProcess<{ port: number }>('upstream', [upstreamScript], { env: { BENCH_CPUS: placement.loadCpus ?? '' } });
+}
+
+export function direct(upstreamPort: number): Target {
+  return { name: 'direct', port: upstreamPort, host: serviceHost, proxyPids: [] };
+}
+
+export async function startHaproxy(upstreamPort: number, placement: Placement): Promise<Topology> {
+  const [client, server] = await startHaproxyChain(2, upstreamPort, placement.proxyCpus);
+  return {
+    pair: { name: 'HAProxy pair', port: client.port, host: serviceHost, proxyPids: [client.proc.pid, server.proc.pid] },
+    single: { name: 'HAProxy', port: server.port, host: serviceHost, proxyPids: [server.proc.pid] },
+    stop: async () => { await Promise.all([stopHop(client), stopHop(server)]); },
+  };
+}
+
+/**
+ * A control plane, the ServiceEntry, the upstream's sidecar (inbound 9080 → the upstream) and a
+ * client sidecar (outbound only). Clients send to the client sidecar's outbound port with
+ * Host upstream:9080; it routes to the upstream's sidecar, which forwards to the upstream.
+ */
+export async function startWeft(upstreamPort: number, placement: Placement): Promise<Topology> {
+  const mesh = await Mesh.start();
+  try {
+    pinProcess(mesh.controlPlane.pid, placement.loadCpus);
+    await mesh.apply(upstreamServiceEntry);
+    const server = await mesh.startProxy({
+      name: 'upstream', labels: { app: 'upstream' }, inbound: [{ servicePort: 9080, appPort: upstreamPort }], outbound: false,
+    });
+    const client = await mesh.startProxy({ name: 'client', labels: { app: 'client' }, inbound: [] });
+    for (const proxy of [server, client]) pinProcess(proxy.pid, placement.proxyCpus);
+    await Promise.all([waitReady('upstream sidecar', server.ready.adminPort), waitReady('client sidecar', client.ready.adminPort)]);
+    const inboundPort = server.ready.inbound[0].port;
+    const outboundPort = client.ready.outboundPort!;
+    await waitAnswers('a request through the upstream sidecar', inboundPort, serviceHost);
+    await waitAnswers('a request through the client and upstream sidecars', outboundPort, serviceHost);
+    return {
+      pair: { name: 'Weft sidecar pair', port: outboundPort, host: serviceHost, proxyPids: [client.pid, server.pid] },
+      single: { name: 'Weft sidecar', port: inboundPort, host: serviceHost, proxyPids: [server.pid] },
+      stop: () => mesh.stop(),
+    };
+  } catch (err) {
+    await mesh.stop();
+    throw err;
+  }
+}

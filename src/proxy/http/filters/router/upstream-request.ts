@@ -1,0 +1,227 @@
+// The router's request to one endpoint: the undici dispatch handler (legacy callback API, undici's
+// native one: no wrapper objects, raw header buffers) that streams the response downstream with
+// backpressure both ways, applies the route timeout, and turns failures into Envoy's local replies.
+// One object per request; its callbacks are prototype methods and the timer takes it as an argument,
+// so no closure is allocated per request (DESIGN.md habit 7).
+import type { Dispatcher } from 'undici';
+import { ResponseFlag } from '../../../telemetry/response-flags.ts';
+import type { Cluster } from '../../../upstream/cluster.ts';
+import type { ConnectionSlot, EndpointPool, PooledRequest } from '../../../upstream/endpoint-pool.ts';
+import type { Host } from '../../../upstream/host.ts';
+import { responseHeaders } from '../../headers.ts';
+import type { Route } from '../../routing/route-table.ts';
+import type { HttpStream, StreamUpstream } from '../../stream.ts';
+
+const resetBefore = 'upstream connect error or disconnect/reset before headers. reset reason: ';
+export const LocalReplyBody = {
+  connectionFailure: Buffer.from(`${resetBefore}connection failure`),
+  connectionTimeout: Buffer.from(`${resetBefore}connection timeout`),
+  connectionTermination: Buffer.from(`${resetBefore}connection termination`),
+  overflow: Buffer.from(`${resetBefore}overflow`),
+  noHealthyUpstream: Buffer.from('no healthy upstream'),
+  timeout: Buffer.from('upstream request timeout'),
+} as const;
+
+const cancelled = new Error('upstream request cancelled');
+
+function onRouteTimeout(request: UpstreamRequest): void {
+  request.onTimeout();
+}
+
+export class UpstreamRequest implements PooledRequest, StreamUpstream {
+  readonly dispatchOptions: Dispatcher.DispatchOptions;
+  slot: ConnectionSlot | null = null;
+  pending = false;
+  cancelled = false;
+  readonly stream: HttpStream;
+  readonly cluster: Cluster;
+  readonly host: Host;
+  readonly pool: EndpointPool;
+  readonly timeoutMs: number;
+  timer: NodeJS.Timeout | null = null;
+  abortUpstream: ((err?: Error) => void) | null = null;
+  resumeUpstream: (() => void) | null = null;
+  /** The request was written on a connection (undici onConnect). */
+  connected = false;
+  headersReceived = false;
+  /** Done as far as the stream is concerned (completed, failed, timed out or cancelled). */
+  finished = false;
+  /** A body chunk that arrived while an encoder filter held the headers. */
+  heldChunk: Buffer | null = null;
+  /** The upstream completed while an encoder filter held the headers. */
+  completedWhileHeld = false;
+  listeningForDrain = false;
+
+  constructor(stream: HttpStream, route: Route, cluster: Cluster, host: Host) {
+    this.stream = stream;
+    this.cluster = cluster;
+    this.host = host;
+    this.pool = host.pool;
+    const action = route.action!;
+    this.timeoutMs = action.timeoutMs;
+    const headers = stream.requestHeaders;
+    const authority = action.hostRewrite ?? stream.authority;
+    if (authority !== '') headers.push('host', authority);
+    this.dispatchOptions = {
+      method: stream.method as Dispatcher.HttpMethod,
+      path: route.rewritePath(stream.path),
+      headers,
+      body: stream.hasBody ? stream.req : null,
+    };
+  }
+
+  /** Hands the request to the endpoint's pool. */
+  start(): void {
+    const stats = this.cluster.stats;
+    stats.upstreamRqTotal++;
+    stats.upstreamRqActive++;
+    this.stream.upstream = this;
+    if (!this.pool.dispatch(this)) {
+      this.finished = true;
+      stats.upstreamRqActive--;
+      stats.upstreamRqPendingOverflow++;
+      stats.recordCode(503);
+      this.stream.sendLocalReply(503, LocalReplyBody.overflow, ResponseFlag.UpstreamOverflow);
+      return;
+    }
+    // Envoy's route timeout runs from the end of the downstream request: a request without a body
+    // has ended now; one with a body when it has all been sent (onRequestSent).
+    if (!this.stream.hasBody && !this.finished) this.startTimer();
+  }
+
+  // ---- undici handler (called by the connection)
+
+  onConnect(abort: (err?: Error) => void): void {
+    this.abortUpstream = abort;
+    this.connected = true;
+    this.pool.started(this);
+    if (this.finished) abort(cancelled);
+  }
+
+  onRequestSent(): void {
+    if (this.stream.hasBody && !this.finished) this.startTimer();
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
+    if (statusCode < 200) return true; // 1xx informational: not forwarded
+    this.headersReceived = true;
+    this.resumeUpstream = resume;
+    this.cluster.stats.recordCode(statusCode);
+    const stream = this.stream;
+    stream.responseStatus = statusCode;
+    stream.responseHeaders = responseHeaders(rawHeaders);
+    return stream.encodeHeaders();
+  }
+
+  onData(chunk: Buffer): boolean {
+    const stream = this.stream;
+    if (!stream.headersWritten) {
+      this.heldChunk = chunk;
+      return false;
+    }
+    if (stream.res.write(chunk)) return true;
+    // Backpressure: pause the upstream parser until the downstream socket drains.
+    if (!this.listeningForDrain) {
+      this.listeningForDrain = true;
+      stream.res.on('drain', this.resumeUpstream!);
+    }
+    return false;
+  }
+
+  onComplete(): void {
+    this.clearTimer();
+    this.pool.release(this);
+    if (this.finished) return;
+    this.finish();
+    if (this.stream.headersWritten) this.stream.res.end();
+    else this.completedWhileHeld = true;
+  }
+
+  onError(err: Error): void {
+    this.clearTimer();
+    this.pool.release(this);
+    if (this.finished) return;
+    this.finish();
+    const stream = this.stream;
+    if (this.headersReceived) {
+      // Reset after the response started: all that can be done is to abort the downstream too.
+      stream.responseFlags |= ResponseFlag.UpstreamRemoteReset;
+      stream.reset();
+      return;
+    }
+    this.cluster.stats.recordCode(503);
+    if (!this.connected) {
+      const timeout = (err as { code?: string }).code === 'UND_ERR_CONNECT_TIMEOUT';
+      stream.sendLocalReply(503, timeout ? LocalReplyBody.connectionTimeout : LocalReplyBody.connectionFailure,
+        ResponseFlag.UpstreamConnectionFailure);
+    } else {
+      stream.sendLocalReply(503, LocalReplyBody.connectionTermination, ResponseFlag.UpstreamConnectionTermination);
+    }
+  }
+
+  // ---- driven by the stream
+
+  onStreamReset(): void {
+    if (this.finished) return;
+    this.stream.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
+    this.cluster.stats.upstreamRqCancelled++;
+    this.cancel();
+  }
+
+  onHeadersWritten(): void {
+    const chunk = this.heldChunk;
+    this.heldChunk = null;
+    if (chunk !== null && !this.stream.res.write(chunk) && !this.completedWhileHeld) {
+      this.listeningForDrain = true;
+      this.stream.res.on('drain', this.resumeUpstream!);
+      return;
+    }
+    if (this.completedWhileHeld) this.stream.res.end();
+    else this.resumeUpstream?.();
+  }
+
+  onTimeout(): void {
+    this.timer = null;
+    if (this.finished) return;
+    const stream = this.stream;
+    const stats = this.cluster.stats;
+    stats.upstreamRqTimeout++;
+    const started = this.headersReceived;
+    this.cancel();
+    if (started) {
+      stream.responseFlags |= ResponseFlag.UpstreamRequestTimeout;
+      stream.reset();
+    } else {
+      stats.recordCode(504);
+      stream.sendLocalReply(504, LocalReplyBody.timeout, ResponseFlag.UpstreamRequestTimeout);
+    }
+  }
+
+  // ----
+
+  private startTimer(): void {
+    if (this.timeoutMs > 0 && this.timer === null) this.timer = setTimeout(onRouteTimeout, this.timeoutMs, this);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+  }
+
+  private finish(): void {
+    this.finished = true;
+    this.cluster.stats.upstreamRqActive--;
+    if (this.listeningForDrain) this.stream.res.off('drain', this.resumeUpstream!);
+  }
+
+  /** Gives up on the upstream side: dequeues it, or aborts it on its connection. */
+  private cancel(): void {
+    this.clearTimer();
+    this.finish();
+    if (this.slot === null) this.pool.cancel(this);
+    else if (this.abortUpstream !== null) this.abortUpstream(cancelled);
+    // else: still connecting; onConnect aborts it.
+  }
+}

@@ -54,7 +54,7 @@ export class MeshController {
     const metadata = decodeProxyMetadata(node.metadata as Struct | undefined, peerAddress);
     const id = node.id!;
     const raw = (node.metadata ?? {}) as Struct;
-    const proxyless = raw.fields?.GENERATOR?.string_value === 'grpc' || /^gRPC/i.test(node.user_agent_name ?? '');
+    const proxyless = raw.fields?.GENERATOR?.stringValue === 'grpc' || /^gRPC/i.test(node.user_agent_name ?? '');
     this.nodes.set(id, { id, metadata, proxyless });
     // A proxyless client serves nothing through the mesh: it is not a workload with endpoints.
     if (!proxyless) this.registrations.connected(streamId, id, metadata);

@@ -1,14 +1,14 @@
 // google.protobuf.Struct <-> plain JSON. protobufjs decodes a Struct as its wire shape
-// ({fields: {k: {string_value: ...}}}); node metadata travels in that shape.
+// ({fields: {k: {stringValue: ...}}}); node metadata travels in that shape.
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 export interface StructValue {
-  null_value?: string | number;
-  number_value?: number;
-  string_value?: string;
-  bool_value?: boolean;
-  struct_value?: Struct;
-  list_value?: { values?: StructValue[] };
+  nullValue?: string | number;
+  numberValue?: number;
+  stringValue?: string;
+  boolValue?: boolean;
+  structValue?: Struct;
+  listValue?: { values?: StructValue[] };
 }
 export interface Struct { fields?: Record<string, StructValue> }
 
@@ -19,12 +19,12 @@ export function toStruct(obj: Record<string, JsonValue>): Struct {
 }
 
 function toValue(v: JsonValue): StructValue {
-  if (v === null) return { null_value: 'NULL_VALUE' };
-  if (typeof v === 'boolean') return { bool_value: v };
-  if (typeof v === 'number') return { number_value: v };
-  if (typeof v === 'string') return { string_value: v };
-  if (Array.isArray(v)) return { list_value: { values: v.map(toValue) } };
-  return { struct_value: toStruct(v) };
+  if (v === null) return { nullValue: 'NULL_VALUE' };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (typeof v === 'number') return { numberValue: v };
+  if (typeof v === 'string') return { stringValue: v };
+  if (Array.isArray(v)) return { listValue: { values: v.map(toValue) } };
+  return { structValue: toStruct(v) };
 }
 
 export function fromStruct(s: Struct | undefined | null): Record<string, JsonValue> {
@@ -34,10 +34,10 @@ export function fromStruct(s: Struct | undefined | null): Record<string, JsonVal
 }
 
 function fromValue(v: StructValue): JsonValue {
-  if (v.struct_value !== undefined) return fromStruct(v.struct_value);
-  if (v.list_value !== undefined) return (v.list_value.values ?? []).map(fromValue);
-  if (v.string_value !== undefined) return v.string_value;
-  if (v.number_value !== undefined) return v.number_value;
-  if (v.bool_value !== undefined) return v.bool_value;
+  if (v.structValue !== undefined) return fromStruct(v.structValue);
+  if (v.listValue !== undefined) return (v.listValue.values ?? []).map(fromValue);
+  if (v.stringValue !== undefined) return v.stringValue;
+  if (v.numberValue !== undefined) return v.numberValue;
+  if (v.boolValue !== undefined) return v.boolValue;
   return null;
 }

@@ -1,0 +1,136 @@
+// `npm run bench`: latency (open loop, fixed rate) and throughput (closed loop, fixed concurrency) of
+// the same upstream reached directly, through HAProxy and through Weft sidecars, measured in one run and
+// appended to docs/benchmarks.md. Parameters are env vars (see docs/benchmarks.md); bounded in time.
+import { join } from 'node:path';
+import { repoRoot } from '../test/harness/mesh.ts';
+import { stopAll, stopProcess } from '../test/harness/process.ts';
+import { choosePlacement } from './cpu-pinning.ts';
+import type { LoadSpec } from './load-spec.ts';
+import { describeMachine, measureCpuNoise } from './machine.ts';
+import { measure } from './measure.ts';
+import { cpuCounters, stealPercent } from './proc-stats.ts';
+import { appendSection, renderSection, type Benchmark, type Results, type Row } from './report.ts';
+import { direct, startHaproxy, startUpstream, startWeft, type Target, type Topology } from './topologies.ts';
+
+function num(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+const seconds = num('BENCH_SECONDS', 10);
+const warmupSeconds = num('BENCH_WARMUP_SECONDS', 2);
+const rate = num('BENCH_RATE', 1000);
+const pool = Math.round(num('BENCH_POOL', 50));
+const concurrency = Math.round(num('BENCH_CONCURRENCY', 50));
+const only = process.env.BENCH_ONLY ?? '';
+if (!['', 'latency', 'throughput'].includes(only)) throw new Error(`BENCH_ONLY must be latency or throughput, got ${JSON.stringify(only)}`);
+const wanted = new Set((process.env.BENCH_TARGETS || 'direct,haproxy,weft').split(',').map((s) => s.trim()));
+for (const t of wanted) if (!['direct', 'haproxy', 'weft'].includes(t)) throw new Error(`BENCH_TARGETS: unknown target ${t}`);
+const output = process.env.BENCH_OUTPUT ?? join(repoRoot, 'docs/benchmarks.md');
+const benchmarks = only ? [only] : ['latency', 'throughput'];
+
+const placement = choosePlacement();
+const stops: (() => Promise<void>)[] = [];
+async function cleanup(): Promise<void> {
+  for (const stop of stops.splice(0).reverse()) await stop().catch((err) => console.error(`bench: cleanup: ${err.message}`));
+  await stopAll();
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => { void cleanup().then(() => process.exit(130)); });
+}
+// Every wait below has its own deadline; this one bounds the whole run should something still hang.
+const budgetS = 120 + benchmarks.length * wanted.size * (warmupSeconds + seconds + 15);
+setTimeout(() => {
+  console.error(`bench: still running after ${budgetS} s; stopping everything`);
+  void cleanup().then(() => process.exit(1));
+}, budgetS * 1000).unref();
+
+const log = (line: string): void => { process.stderr.write(`bench: ${line}\n`); };
+
+async function start(name: string, starter: () => Promise<Topology>, failures: Map<string, string>): Promise<Topology | null> {
+  log(`starting ${name}`);
+  try {
+    const topology = await starter();
+    stops.push(topology.stop);
+    return topology;
+  } catch (err) {
+    failures.set(name, (err as Error).message.split('\n').slice(0, 3).join(' '));
+    log(`${name} did not start: ${(err as Error).message}`);
+    return null;
+  }
+}
+
+async function run(spec: Omit<LoadSpec, 'origin' | 'host'>, targets: (Target | string)[]): Promise<Benchmark> {
+  const rows: Row[] = [];
+  for (const target of targets) {
+    if (typeof target === 'string') { rows.push({ name: target, measurement: null, error: 'did not start (see the notes)' }); continue; }
+    log(`${spec.mode === 'open' ? 'latency' : 'throughput'}: ${target.name}`);
+    try {
+      const measurement = await measure({ ...spec, origin: `http://127.0.0.1:${target.port}`, host: target.host }, target.proxyPids);
+      rows.push({ name: target.name, measurement, error: null });
+    } catch (err) {
+      log(`${target.name}: ${(err as Error).message}`);
+      rows.push({ name: target.name, measurement: null, error: (err as Error).message.split('\n')[0] });
+    }
+  }
+  return { spec: { ...spec, origin: '', host: '' }, rows };
+}
+
+async function main(): Promise<number> {
+  const machine = describeMachine();
+  const notes: string[] = [];
+  const failures = new Map<string, string>();
+  log(`${placement.note}; measuring machine noise`);
+  const noise = await measureCpuNoise(placement.pinned ? ['0', '1'] : ['any'], 1000);
+  const before = cpuCounters();
+  const upstream = await startUpstream(placement);
+  stops.push(() => stopProcess(upstream));
+
+  let haproxy: Topology | null = null;
+  if (wanted.has('haproxy')) {
+    if (machine.haproxy === null) notes.push('HAProxy is not installed: its rows are missing (apt-get install haproxy).');
+    else haproxy = await start('HAProxy', () => startHaproxy(upstream.ready.port, placement), failures);
+  }
+  const weft = wanted.has('weft') ? await start('Weft', () => startWeft(upstream.ready.port, placement), failures) : null;
+  for (const [name, reason] of failures) notes.push(`${name} did not start: ${reason}`);
+
+  const pick = (name: string, topology: Topology | null, which: 'pair' | 'single'): (Target | string)[] =>
+    topology ? [topology[which]] : failures.has(name) ? [name] : [];
+  const common = { path: '/', warmupSeconds, seconds, timeoutMs: 5000, cpus: placement.loadCpus };
+  const directTargets = wanted.has('direct') ? [direct(upstream.ready.port)] : [];
+  const latency = benchmarks.includes('latency')
+    ? await run({ ...common, mode: 'open', rate, connections: pool, spinMs: num('BENCH_SPIN_MS', 2), idlePriority: true },
+      [...directTargets, ...pick('HAProxy', haproxy, 'pair'), ...pick('Weft', weft, 'pair')])
+    : null;
+  const throughput = benchmarks.includes('throughput')
+    ? await run({ ...common, mode: 'closed', rate: 0, connections: concurrency, spinMs: 0, idlePriority: false },
+      [...directTargets, ...pick('HAProxy', haproxy, 'single'), ...pick('Weft', weft, 'single')])
+    : null;
+
+  const results: Results = { machine, placement, noise, stealPercent: stealPercent(before, cpuCounters()), latency, throughput, notes };
+  const section = renderSection(results);
+  process.stdout.write(`\n${section}`);
+  const incomplete = [latency, throughput].some((b) => b?.rows.some((r) => r.error));
+  if (incomplete) {
+    log(`some paths were not measured; not writing ${output}`);
+    return 1;
+  }
+  if (output !== '-') {
+    await appendSection(output, section);
+    log(`appended to ${output}`);
+  }
+  return 0;
+}
+
+let code = 1;
+try {
+  code = await main();
+} catch (err) {
+  console.error(err);
+} finally {
+  await cleanup();
+}
+process.exit(code);

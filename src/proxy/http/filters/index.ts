@@ -1,0 +1,10 @@
+// Registers the built-in HTTP filters; called once when a DataPlane is created.
+import { register as registerRouter } from './router/config.ts';
+
+let registered = false;
+
+export function registerBuiltinHttpFilters(): void {
+  if (registered) return;
+  registered = true;
+  registerRouter();
+}

@@ -1,0 +1,59 @@
+// envoy.filters.http.router: the terminal HTTP filter. Route → cluster (weighted pick) → circuit
+// breaker → endpoint (the cluster's load balancer) → UpstreamRequest on that endpoint's pool.
+// Failures before an upstream request exists are answered as Envoy answers them (NR, NC, UO, UH).
+import { ResponseFlag } from '../../../telemetry/response-flags.ts';
+import type { HttpConnectionManagerStats } from '../../../telemetry/stat-objects.ts';
+import type { HttpStream } from '../../stream.ts';
+import { FilterStatus, type HttpFilter } from '../filter.ts';
+import { LocalReplyBody, UpstreamRequest } from './upstream-request.ts';
+
+export class RouterFilter implements HttpFilter {
+  readonly name = 'envoy.filters.http.router';
+  readonly stats: HttpConnectionManagerStats;
+
+  constructor(stats: HttpConnectionManagerStats) {
+    this.stats = stats;
+  }
+
+  decodeHeaders(stream: HttpStream): FilterStatus {
+    const route = stream.route;
+    if (route === null) {
+      // Also the answer while a listener's RDS route configuration has not arrived: Envoy would keep
+      // the listener warming instead; answering 404 NR until it arrives is the documented choice here.
+      this.stats.noRoute++;
+      stream.sendLocalReply(404, null, ResponseFlag.NoRouteFound);
+      return FilterStatus.StopIteration;
+    }
+    const direct = route.directResponse;
+    if (direct !== null) {
+      this.stats.rqDirectResponse++;
+      stream.sendLocalReply(direct.status, direct.body, 0);
+      return FilterStatus.StopIteration;
+    }
+    const action = route.action!;
+    const cluster = stream.clusters.get(action.clusterName());
+    if (cluster === undefined) {
+      this.stats.noCluster++;
+      stream.sendLocalReply(action.clusterNotFoundStatus, null, ResponseFlag.NoClusterFound);
+      return FilterStatus.StopIteration;
+    }
+    if (!cluster.resources.canSendRequest()) {
+      cluster.stats.upstreamRqPendingOverflow++;
+      cluster.stats.recordCode(503);
+      stream.sendLocalReply(503, LocalReplyBody.overflow, ResponseFlag.UpstreamOverflow);
+      return FilterStatus.StopIteration;
+    }
+    const host = cluster.pick();
+    if (host === null) {
+      cluster.stats.upstreamCxNoneHealthy++;
+      stream.sendLocalReply(503, LocalReplyBody.noHealthyUpstream, ResponseFlag.NoHealthyUpstream);
+      return FilterStatus.StopIteration;
+    }
+    new UpstreamRequest(stream, route, cluster, host).start();
+    return FilterStatus.StopIteration;
+  }
+
+  encodeHeaders(_stream: HttpStream): FilterStatus {
+    return FilterStatus.Continue;
+  }
+}

@@ -54,24 +54,31 @@ export interface HaproxyHop { proc: ManagedProcess<{ port: number }>; port: numb
 /** Starts one HAProxy process listening on a fresh port and forwarding to 127.0.0.1:serverPort. */
 async function startHop(name: string, serverPort: number, cpus: string | null): Promise<HaproxyHop> {
   const dir = await mkdtemp(join(tmpdir(), 'weft-bench-haproxy-'));
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const config = join(dir, 'haproxy.cfg');
-    await writeFile(config, haproxyConfig(port, serverPort));
-    const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-    const logs: string[] = [];
-    createInterface({ input: child.stderr! }).on('line', (line) => { logs.push(line); if (logs.length > 200) logs.shift(); });
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-    const proc: ManagedProcess<{ port: number }> = { name, child, pid: child.pid!, ready: { port }, logs, exited };
-    const exitedEarly = (): boolean => child.exitCode !== null || child.signalCode !== null;
-    const state = await waitFor(`${name} serving on port ${port}`,
-      async () => (exitedEarly() ? 'exited' : (await answers(port, 'upstream:9080')) && 'up'), 10_000)
-      .catch(async (err: Error) => { await stopProcess(proc); throw err; });
-    if (state === 'up') {
-      pinProcess(proc.pid, cpus);
-      return { proc, port, dir };
+  try {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const config = join(dir, 'haproxy.cfg');
+      await writeFile(config, haproxyConfig(port, serverPort));
+      const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
+      const logs: string[] = [];
+      createInterface({ input: child.stderr! }).on('line', (line) => { logs.push(line); if (logs.length > 200) logs.shift(); });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+      const proc: ManagedProcess<{ port: number }> = { name, child, pid: child.pid!, ready: { port }, logs, exited };
+      const exitedEarly = (): boolean => child.exitCode !== null || child.signalCode !== null;
+      // Another process may take the port between freePort() and HAProxy's bind: then HAProxy exits
+      // and we try again with another port.
+      const state = await waitFor(`${name} serving on port ${port}`,
+        async () => (exitedEarly() ? 'exited' : (await answers(port, 'upstream:9080')) && 'up'), 10_000)
+        .catch(async (err: Error) => { await stopProcess(proc); throw err; });
+      if (state === 'up') {
+        pinProcess(proc.pid, cpus);
+        return { proc, port, dir };
+      }
+      if (attempt === 3) throw new Error(`${name} exited before it served; logs:\n${logs.join('\n')}`);
     }
-    if (attempt === 3) throw new Error(`${name} exited before it served; logs:\n${logs.join('\n')}`);
+  } catch (err) {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
   }
 }
 

@@ -14,6 +14,7 @@ export class LoadConnection implements Dispatcher.DispatchHandler {
   sentAt: number;
   measured: boolean;
   status: number;
+  private readonly failed: () => void;
 
   constructor(origin: string, host: string, path: string, timeoutMs: number, completed: Completion) {
     this.client = new Client(origin, {
@@ -30,6 +31,7 @@ export class LoadConnection implements Dispatcher.DispatchHandler {
     this.sentAt = 0;
     this.measured = false;
     this.status = 0;
+    this.failed = () => this.completed(this, false);
   }
 
   send(intended: number, measured: boolean): void {
@@ -56,6 +58,8 @@ export class LoadConnection implements Dispatcher.DispatchHandler {
   }
 
   onError(): void {
-    this.completed(this, false);
+    // undici fails every queued request of a client in one synchronous loop and checks afterwards that
+    // none is left: a request sent again from inside this callback would trip that check.
+    setImmediate(this.failed);
   }
 }

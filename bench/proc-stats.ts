@@ -25,20 +25,26 @@ export function rssKb(pid: number): number {
   return m ? Number(m[1]) : 0;
 }
 
-export interface CpuCounters { steal: number; total: number }
+export interface CpuCounters { steal: number; idle: number; total: number }
 
 /** The machine-wide counters of /proc/stat (in clock ticks, summed over CPUs). */
 export function cpuCounters(): CpuCounters {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0];
   // cpu user nice system idle iowait irq softirq steal guest guest_nice (guest is inside user)
   const v = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  return { steal: v[7] ?? 0, total: v.reduce((a, b) => a + b, 0) };
+  return { steal: v[7] ?? 0, idle: v[3] + (v[4] ?? 0), total: v.reduce((a, b) => a + b, 0) };
 }
 
 /** Share of CPU time stolen by the hypervisor between two readings, in percent. */
 export function stealPercent(before: CpuCounters, after: CpuCounters): number {
   const total = after.total - before.total;
   return total > 0 ? (100 * (after.steal - before.steal)) / total : 0;
+}
+
+/** Share of CPU time the machine spent busy (not idle) between two readings, in percent. */
+export function busyPercent(before: CpuCounters, after: CpuCounters): number {
+  const total = after.total - before.total;
+  return total > 0 ? 100 - (100 * (after.idle - before.idle)) / total : 0;
 }
 
 export interface ProcessUsage { pid: number; cpuMs: number; peakRssKb: number }

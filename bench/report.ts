@@ -44,7 +44,7 @@ function latencySection(b: Benchmark): string {
   const rows = b.rows.filter((r) => r.measurement).map(({ name, measurement: m }) => {
     const l = m!.load.latencyMs;
     return [name, ms(l.p50), ms(l.p90), ms(l.p99), ms(l.p999), ms(l.max),
-      base ? delta(l.p50, base.p50) : '-', base ? delta(l.p99, base.p99) : '-',
+      base && name !== 'direct' ? delta(l.p50, base.p50) : '-', base && name !== 'direct' ? delta(l.p99, base.p99) : '-',
       `${m!.load.ok}`, errorsOf(m!), cpuPer1k(m!), ms(m!.load.scheduleLagMs?.p99 ?? NaN), pct(m!.usage.stealPercent)];
   });
   const s = b.spec;
@@ -110,7 +110,9 @@ connections), \`BENCH_CONCURRENCY\` (50, closed-loop connections), \`BENCH_ONLY\
 **What runs**: one upstream (node:http, 100-byte replies, its own process) reached directly, through
 HAProxy (\`nbthread 1\`, HTTP mode, keep-alive, \`http-reuse always\`) and through Weft sidecars
 (a control plane, a ServiceEntry, the upstream's sidecar and a client sidecar, started by the e2e harness).
-The load generator is our own (\`bench/load-generator.ts\`, undici clients) in a separate process.
+The load generator is our own (\`bench/load-generator.ts\`, undici clients, one request in flight per
+connection) in a separate process. With pinning, the proxies under test (both of a pair) run on CPU 1 and
+everything else on CPU 0.
 
 **How to read it**:
 - *Latency* is an open loop at a fixed rate: request *i* is due at t0 + *i*/rate whether or not earlier
@@ -120,7 +122,14 @@ The load generator is our own (\`bench/load-generator.ts\`, undici clients) in a
 - *Throughput* is a closed loop at fixed concurrency against a single proxy. With pinning, each proxy has one
   CPU to itself while the load generator and the upstream share the other; so a proxy that is not near
   100% busy was not the limit, and its CPU per 1000 requests is the fairer comparison.
-- Peak RSS is sampled every 100 ms during the measured window.
+- Node.js timers have 1 ms resolution, so for the open loop the generator spins (\`setImmediate\`) between
+  sends and runs under \`SCHED_IDLE\`, which lets the upstream sharing its CPU preempt it at once. How late
+  it noticed that requests were due is in "gen. lag p99": that delay is inside every latency figure.
+- The machine line says how often a spinning thread lost its CPU for more than 0.5 ms; on a virtual machine
+  this noise, not the proxies, decides p99.9 and max, and often p99. Compare p50/p90 first, and repeat a run
+  before believing a difference in the tail.
+- Proxy CPU is user + system time from /proc/PID/stat over the measured window; peak RSS is VmRSS from
+  /proc/PID/status sampled every 100 ms during it.
 `;
 
 /** Appends a section to the results file, creating it with the introduction first. */

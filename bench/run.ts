@@ -4,9 +4,9 @@
 import { join } from 'node:path';
 import { repoRoot } from '../test/harness/mesh.ts';
 import { stopAll, stopProcess } from '../test/harness/process.ts';
-import { choosePlacement } from './cpu-pinning.ts';
+import { choosePlacement, pinProcess } from './cpu-pinning.ts';
 import type { LoadSpec } from './load-spec.ts';
-import { describeMachine, measureCpuNoise } from './machine.ts';
+import { busyBeforeStart, describeMachine, measureCpuNoise } from './machine.ts';
 import { measure } from './measure.ts';
 import { cpuCounters, stealPercent } from './proc-stats.ts';
 import { appendSection, renderSection, type Benchmark, type Results, type Row } from './report.ts';
@@ -33,13 +33,19 @@ const output = process.env.BENCH_OUTPUT ?? join(repoRoot, 'docs/benchmarks.md');
 const benchmarks = only ? [only] : ['latency', 'throughput'];
 
 const placement = choosePlacement();
+// This process (mostly idle: it samples /proc) stays off the proxies' CPU too.
+pinProcess(process.pid, placement.loadCpus);
 const stops: (() => Promise<void>)[] = [];
+let aborted = false;
 async function cleanup(): Promise<void> {
   for (const stop of stops.splice(0).reverse()) await stop().catch((err) => console.error(`bench: cleanup: ${err.message}`));
   await stopAll();
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(signal, () => { void cleanup().then(() => process.exit(130)); });
+  process.once(signal, () => {
+    aborted = true;
+    void cleanup().then(() => process.exit(130));
+  });
 }
 // Every wait below has its own deadline; this one bounds the whole run should something still hang.
 const budgetS = 120 + benchmarks.length * wanted.size * (warmupSeconds + seconds + 15);
@@ -55,9 +61,10 @@ async function start(name: string, starter: () => Promise<Topology>, failures: M
   try {
     const topology = await starter();
     stops.push(topology.stop);
+    if (aborted) await cleanup();
     return topology;
   } catch (err) {
-    failures.set(name, (err as Error).message.split('\n').slice(0, 3).join(' '));
+    failures.set(name, (err as Error).message.split('\n')[0]);
     log(`${name} did not start: ${(err as Error).message}`);
     return null;
   }
@@ -66,6 +73,7 @@ async function start(name: string, starter: () => Promise<Topology>, failures: M
 async function run(spec: Omit<LoadSpec, 'origin' | 'host'>, targets: (Target | string)[]): Promise<Benchmark> {
   const rows: Row[] = [];
   for (const target of targets) {
+    if (aborted) throw new Error('interrupted');
     if (typeof target === 'string') { rows.push({ name: target, measurement: null, error: 'did not start (see the notes)' }); continue; }
     log(`${spec.mode === 'open' ? 'latency' : 'throughput'}: ${target.name}`);
     try {
@@ -83,8 +91,13 @@ async function main(): Promise<number> {
   const machine = describeMachine();
   const notes: string[] = [];
   const failures = new Map<string, string>();
+  const busy = await busyBeforeStart(1000);
+  if (busy > 5) {
+    notes.push(`**The machine was ${busy.toFixed(0)}% busy before the run started**: something else was running; do not trust these figures.`);
+    log(`warning: the machine is ${busy.toFixed(0)}% busy before anything started (another benchmark or test run?)`);
+  }
   log(`${placement.note}; measuring machine noise`);
-  const noise = await measureCpuNoise(placement.pinned ? ['0', '1'] : ['any'], 1000);
+  const noise = await measureCpuNoise(placement.pinned ? [placement.loadCpus!, placement.proxyCpus!] : [''], 1000);
   const before = cpuCounters();
   const upstream = await startUpstream(placement);
   stops.push(() => stopProcess(upstream));
@@ -102,7 +115,7 @@ async function main(): Promise<number> {
   const common = { path: '/', warmupSeconds, seconds, timeoutMs: 5000, cpus: placement.loadCpus };
   const directTargets = wanted.has('direct') ? [direct(upstream.ready.port)] : [];
   const latency = benchmarks.includes('latency')
-    ? await run({ ...common, mode: 'open', rate, connections: pool, spinMs: num('BENCH_SPIN_MS', 2), idlePriority: true },
+    ? await run({ ...common, mode: 'open', rate, connections: pool, spinMs: num('BENCH_SPIN_MS', 2), idlePriority: placement.pinned },
       [...directTargets, ...pick('HAProxy', haproxy, 'pair'), ...pick('Weft', weft, 'pair')])
     : null;
   const throughput = benchmarks.includes('throughput')

@@ -21,14 +21,24 @@ after(async () => { await mesh?.stop(); });
 
 test('a request through the client sidecar reaches the right upstream through every sidecar', async () => {
   await mesh.apply(reviewsSplit(0, 100));
-  const r = await waitFor('productpage answering from reviews v2', async () => {
+  const statsOf = async (adminPort: number) => (await fetch(`http://127.0.0.1:${adminPort}/stats/prometheus`)).text();
+  const v2Counted = /envoy_cluster_upstream_rq\{[^}]*envoy_cluster_name="outbound\|9080\|v2\|reviews\.default\.svc\.cluster\.local"[^}]*\} [1-9]/;
+  // Once the VirtualService is in force, productpage's sidecar sends reviews traffic to the v2 subset.
+  await waitFor('productpage sidecar routing to the reviews v2 subset', async () => {
     const o = (await send(entry, 1))[0];
-    return o.status === 200 && o.version === 'v2' ? o : false;
+    return o.status === 200 && v2Counted.test(await statsOf(bookinfo.productpage.proxy.ready.adminPort));
   });
-  assert.equal(r.status, 200);
-  // The reviews sidecar counted the request on its inbound cluster; productpage's on its outbound one.
-  const stats = await (await fetch(`http://127.0.0.1:${bookinfo.productpage.proxy.ready.adminPort}/stats/prometheus`)).text();
-  assert.match(stats, /envoy_cluster_upstream_rq\{[^}]*envoy_cluster_name="outbound\|9080\|v2\|reviews\.default\.svc\.cluster\.local"[^}]*\} [1-9]/);
+  const outcomes = await send(entry, 20);
+  assert.deepEqual(outcomes.map((o) => `${o.status} ${o.version}`), Array(20).fill('200 v2'));
+  // Each hop counted it: reviews v2's and ratings' sidecars on their inbound clusters.
+  const inbound = /envoy_cluster_upstream_rq\{envoy_cluster_name="inbound\|9080\|\|",envoy_response_code="200"\} ([0-9]+)/;
+  const v2 = bookinfo.reviews.find((w) => w.version === 'v2')!;
+  assert.ok(Number(inbound.exec(await statsOf(v2.proxy.ready.adminPort))?.[1]) >= 20);
+  assert.ok(Number(inbound.exec(await statsOf(bookinfo.ratings.proxy.ready.adminPort))?.[1]) >= 20);
+  const v1 = bookinfo.reviews.find((w) => w.version === 'v1')!;
+  const v1Before = Number(inbound.exec(await statsOf(v1.proxy.ready.adminPort))?.[1] ?? 0);
+  await send(entry, 10);
+  assert.equal(Number(inbound.exec(await statsOf(v1.proxy.ready.adminPort))?.[1] ?? 0), v1Before, 'reviews v1 gets nothing at 0/100');
 });
 
 test('an 80/20 VirtualService splits 500 requests within 5 percentage points', async () => {

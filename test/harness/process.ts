@@ -36,7 +36,17 @@ export async function startProcess<R = Record<string, unknown>>(name: string, ar
   live.add(proc);
   void exited.then(() => live.delete(proc));
   const timeoutMs = options.timeoutMs ?? 15_000;
-  proc.ready = await new Promise<R>((resolve, reject) => {
+  try {
+    proc.ready = await waitReady<R>(proc, child, logs, exited, name, timeoutMs);
+  } catch (err) {
+    await stopProcess(proc, 'SIGKILL'); // never leak a process that failed to start
+    throw err;
+  }
+  return proc;
+}
+
+function waitReady<R>(_proc: ManagedProcess<R>, child: ChildProcess, logs: string[], exited: Promise<number | null>, name: string, timeoutMs: number): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not become ready in ${timeoutMs} ms; last logs:\n${logs.slice(-10).join('\n')}`)), timeoutMs);
     const rl = createInterface({ input: child.stdout! });
     rl.on('line', (line) => {
@@ -47,7 +57,6 @@ export async function startProcess<R = Record<string, unknown>>(name: string, ar
     });
     void exited.then((code) => { clearTimeout(timer); reject(new Error(`${name} exited with ${code} before it was ready; logs:\n${logs.slice(-20).join('\n')}`)); });
   });
-  return proc;
 }
 
 /** Sends a signal and waits for the process to exit (SIGKILL after a deadline). */

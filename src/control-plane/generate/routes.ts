@@ -30,7 +30,7 @@ export function outboundRouteConfiguration(ctx: RouteContext): EnvoyResource {
       virtualHosts.push(virtualHost(ctx, service, port, domains));
     });
   }
-  return { name: outboundHttpRouteName, virtual_hosts: virtualHosts, validate_clusters: false };
+  return { name: outboundHttpRouteName, virtual_hosts: virtualHosts };
 }
 
 /** One service port's virtual host: its VirtualService's routes, or the default route. */

@@ -165,7 +165,7 @@ export class AdsStream {
     st.responses++;
     this.send({
       version_info: version,
-      resources: [...resources.values()].map((r) => ({ '@type': typeUrl, ...r.body })),
+      resources: [...resources.values()].map((r) => ({ type_url: typeUrl, value: r.encoded })),
       type_url: typeUrl,
       nonce: st.nonce,
     });

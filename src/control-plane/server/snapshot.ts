@@ -1,13 +1,28 @@
 // A proxy's resources at one instant, with content-hash versions and a consistency check
 // (every route's cluster, every EDS cluster's assignment, every RDS name present) before sending.
 import { createHash } from 'node:crypto';
+import { loadEnvoyProtos } from '../../xds/protos.ts';
 import { pushOrder, TypeUrl, type ResourceTypeUrl } from '../../xds/type-urls.ts';
 
 export interface NamedResource {
   name: string;
   /** The resource as a protobufjs plain object (snake_case), without '@type'. */
   body: Record<string, unknown>;
+  /** The resource encoded once, as it goes on the wire inside a google.protobuf.Any. */
+  encoded: Buffer;
   hash: string;
+}
+
+/** Encodes a resource with Envoy's proto for its type; a resource that cannot be encoded is a bug. */
+export function encodeResource(typeUrl: ResourceTypeUrl, name: string, body: Record<string, unknown>): Buffer {
+  const typeName = typeUrl.slice(typeUrl.indexOf('/') + 1);
+  const type = loadEnvoyProtos().definition[typeName] as { serialize?: (v: unknown) => Buffer } | undefined;
+  if (!type?.serialize) throw new Error(`no proto loaded for ${typeUrl}`);
+  try {
+    return type.serialize(body);
+  } catch (err) {
+    throw new Error(`${typeName.split('.').pop()} ${name} cannot be encoded: ${(err as Error).message}`);
+  }
 }
 
 export interface Snapshot {
@@ -22,7 +37,7 @@ export function resourceName(typeUrl: ResourceTypeUrl, body: Record<string, unkn
 }
 
 export function hashOf(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 16);
+  return createHash('sha256').update(typeof value === 'string' || Buffer.isBuffer(value) ? value : JSON.stringify(value)).digest('base64url').slice(0, 16);
 }
 
 /** Version of a set of resources: a hash of their names and content hashes, order-independent. */
@@ -38,7 +53,8 @@ export function makeSnapshot(input: Record<ResourceTypeUrl, Record<string, unkno
     for (const body of input[typeUrl] ?? []) {
       const name = resourceName(typeUrl, body);
       if (resources.has(name)) throw new Error(`duplicate ${typeUrl} resource ${name}`);
-      resources.set(name, { name, body, hash: hashOf(body) });
+      const encoded = encodeResource(typeUrl, name, body);
+      resources.set(name, { name, body, encoded, hash: hashOf(encoded) });
     }
     types[typeUrl] = { resources, version: versionOf(resources.values()) };
   }

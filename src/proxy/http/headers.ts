@@ -93,8 +93,12 @@ export function parseRequest(url: string, raw: string[], out: ParsedRequest): vo
   out.requestId = requestId;
 }
 
-/** Removes the headers a Connection header names (RFC 9110 §7.6.1); rare, so it may allocate. */
+/** Removes the headers a Connection header names (RFC 9110 §7.6.1); rare beyond keep-alive/close, so it may allocate. */
 function dropConnectionTokens(headers: string[], connection: string): string[] {
+  if (connection.length <= 10) {
+    const c = connection.toLowerCase();
+    if (c === 'keep-alive' || c === 'close') return headers;
+  }
   const tokens = new Set(connection.toLowerCase().split(',').map((t) => t.trim()).filter((t) => t !== '' && t !== 'close' && t !== 'keep-alive'));
   if (tokens.size === 0) return headers;
   const kept: string[] = [];

@@ -91,17 +91,21 @@ export function integer(at: FieldPath, value: unknown): number | undefined {
   return n;
 }
 
-/** google.protobuf.UInt32Value / UInt64Value: `{value}`; an absent value inside a present wrapper is 0. */
+/**
+ * google.protobuf.UInt32Value / UInt64Value: `{value}`; an absent value inside a present wrapper is 0.
+ * The bare number of the proto3 JSON mapping is accepted too (hand-written configs).
+ */
 export function uintWrapper(at: FieldPath, value: unknown): number | undefined {
   if (!isPresent(value)) return undefined;
-  const n = integer(at.field('value'), message(at, value).value) ?? 0;
+  const n = typeof value === 'object' ? integer(at.field('value'), message(at, value).value) ?? 0 : integer(at, value)!;
   if (n < 0) at.reject('must not be negative');
   return n;
 }
 
-/** google.protobuf.BoolValue: `{value}`; an absent value inside a present wrapper is false. */
+/** google.protobuf.BoolValue: `{value}`; an absent value inside a present wrapper is false. A bare boolean is accepted too. */
 export function boolWrapper(at: FieldPath, value: unknown): boolean | undefined {
   if (!isPresent(value)) return undefined;
+  if (typeof value === 'boolean') return value;
   const v = message(at, value).value;
   if (isPresent(v) && typeof v !== 'boolean') at.field('value').reject('must be a boolean');
   return v === true;
@@ -113,9 +117,17 @@ export function bool(at: FieldPath, value: unknown): boolean | undefined {
   return value;
 }
 
-/** google.protobuf.Duration in milliseconds: `{seconds, nanos}`, either may be absent, seconds may be a string. */
+/**
+ * google.protobuf.Duration in milliseconds: `{seconds, nanos}`, either may be absent, seconds may be a
+ * string. The proto3 JSON form (`"1.5s"`) is accepted too.
+ */
 export function durationMs(at: FieldPath, value: unknown): number | undefined {
   if (!isPresent(value)) return undefined;
+  if (typeof value === 'string') {
+    const m = /^(\d+)(?:\.(\d{1,9}))?s$/.exec(value);
+    if (!m) at.reject(`${JSON.stringify(value)} is not a duration`);
+    return Number(m[1]) * 1000 + Math.floor(Number((m[2] ?? '0').padEnd(9, '0')) / 1e6);
+  }
   const d = message(at, value);
   const seconds = integer(at.field('seconds'), d.seconds) ?? 0;
   const nanos = integer(at.field('nanos'), d.nanos) ?? 0;

@@ -104,7 +104,7 @@ function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, cl
   const kinds = ['prefix', 'path', 'safe_regex'].filter((k) => match[k] !== undefined && match[k] !== null);
   if (kinds.length !== 1) mp.reject('must set exactly one of prefix, path, safe_regex');
   const caseSensitive = boolWrapper(mp.field('case_sensitive'), match.case_sensitive) ?? true;
-  let pathMatch: PathMatch = PathMatch.Prefix;
+  let pathMatch: PathMatch;
   let pathValue = '';
   let regex: RegExp | null = null;
   if (kinds[0] === 'safe_regex') {

@@ -1,0 +1,168 @@
+// Rejected configs: what cannot be honoured is rejected (never silently ignored) with a message that
+// names the resource and the field, and the previous config keeps serving (DESIGN.md decision 8).
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { ConfigRejectedError } from '../../src/proxy/data-plane.ts';
+import { send } from './support/client.ts';
+import { Harness } from './support/harness.ts';
+import {
+  assignment, edsCluster, httpConnectionManager, httpListener, listener, route, routeConfig, routeTo, routerFilter, virtualHost,
+} from './support/resources.ts';
+import { startUpstream, type Upstream } from './support/upstream.ts';
+
+const harness = new Harness();
+let upstream: Upstream;
+let port = 0;
+const reviews = 'outbound|9080|v1|reviews.default.svc.cluster.local';
+
+const goodClusters = () => [edsCluster(reviews)];
+const goodRoutes = () => [routeConfig('routes', [virtualHost('all', ['*'], [route({ prefix: '/' }, routeTo(reviews))])])];
+const goodListeners = () => [httpListener('outbound', { rds: 'routes' })];
+
+function rejected(message: RegExp) {
+  return (err: unknown) => {
+    assert.ok(err instanceof ConfigRejectedError, `expected ConfigRejectedError, got ${String(err)}`);
+    assert.match(err.message, message);
+    return true;
+  };
+}
+
+async function stillServes(): Promise<void> {
+  const reply = await send(port, '/');
+  assert.equal(reply.status, 200, `previous config stopped serving: ${reply.status} ${reply.body}`);
+  assert.equal(JSON.parse(reply.body).upstream, 'reviews');
+}
+
+before(async () => {
+  upstream = await startUpstream('reviews');
+  await harness.apply({
+    clusters: goodClusters(),
+    endpoints: [assignment(reviews, [upstream.port])],
+    listeners: goodListeners(),
+    routes: goodRoutes(),
+  });
+  port = harness.port();
+});
+
+after(async () => {
+  await harness.close();
+  await upstream.close();
+});
+
+describe('rejected clusters', () => {
+  const cases: [string, object, RegExp][] = [
+    ['an unsupported lb_policy', edsCluster(reviews, { lb_policy: 'LEAST_REQUEST' }),
+      /^Cluster outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local: lb_policy LEAST_REQUEST is not supported/],
+    ['an unsupported cluster type', edsCluster(reviews, { type: 'STRICT_DNS' }), /: type STRICT_DNS is not supported/],
+    ['outlier detection', edsCluster(reviews, { outlier_detection: { consecutive_5xx: { value: 3 } } }), /: outlier_detection is not supported/],
+    ['a TLS transport socket', edsCluster(reviews, { transport_socket: { name: 'tls' } }), /: transport_socket is not supported/],
+    ['an unsupported circuit breaker field', edsCluster(reviews, { circuit_breakers: { thresholds: [{ max_connection_pools: { value: 1 } }] } }),
+      /: circuit_breakers\.thresholds\[0\]\.max_connection_pools is not supported/],
+    ['HTTP/2 upstream options', edsCluster(reviews, { http2_protocol_options: {} }), /: http2_protocol_options is not supported/],
+  ];
+  for (const [what, cluster, message] of cases) {
+    it(`rejects ${what} and keeps serving`, async () => {
+      assert.throws(() => harness.dataPlane.updateClusters([cluster]), rejected(message));
+      await stillServes();
+    });
+  }
+
+  it('rejects the whole update when one cluster of it is bad (nothing is applied)', async () => {
+    assert.throws(() => harness.dataPlane.updateClusters([edsCluster('extra'), edsCluster(reviews, { lb_policy: 'MAGLEV' })]), rejected(/lb_policy MAGLEV/));
+    harness.dataPlane.updateRoutes([routeConfig('routes', [virtualHost('all', ['*'], [route({ prefix: '/' }, routeTo('extra'))])])]);
+    assert.equal((await send(port, '/')).status, 503, 'cluster "extra" must not exist');
+    harness.dataPlane.updateRoutes(goodRoutes());
+    await stillServes();
+  });
+});
+
+describe('rejected endpoints', () => {
+  it('rejects an endpoint address that is not an IP', async () => {
+    const cla = { cluster_name: reviews, endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: 'reviews.local', port_value: 80 } } } }] }] };
+    assert.throws(() => harness.dataPlane.updateEndpoints([cla]),
+      rejected(/^ClusterLoadAssignment outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local: endpoints\[0\]\.lb_endpoints\[0\]\.endpoint\.address\.socket_address\.address reviews\.local is not an IP address/));
+    await stillServes();
+  });
+
+  it('rejects a priority other than 0', async () => {
+    const cla = { cluster_name: reviews, endpoints: [{ priority: 1, lb_endpoints: [] }] };
+    assert.throws(() => harness.dataPlane.updateEndpoints([cla]), rejected(/endpoints\[0\]\.priority 1 is not supported/));
+    await stillServes();
+  });
+});
+
+describe('rejected route configurations', () => {
+  const withRoute = (r: Record<string, unknown>, domains = ['*']) => [routeConfig('routes', [virtualHost('all', domains, [r])])];
+  const cases: [string, object[], RegExp][] = [
+    ['a retry policy', withRoute(route({ prefix: '/' }, routeTo(reviews, { retry_policy: { num_retries: { value: 2 } } }))),
+      /^RouteConfiguration routes: virtual_hosts\[0\]\.routes\[0\]\.route\.retry_policy is not supported/],
+    ['an invalid regex', withRoute(route({ safe_regex: { regex: '(' } }, routeTo(reviews))),
+      /virtual_hosts\[0\]\.routes\[0\]\.match\.safe_regex\.regex is not a valid regular expression/],
+    ['prefix_rewrite with a regex match', withRoute(route({ safe_regex: { regex: '/.*' } }, routeTo(reviews, { prefix_rewrite: '/' }))),
+      /route\.prefix_rewrite cannot be used with a safe_regex match/],
+    ['weights that do not add up to total_weight',
+      withRoute(route({ prefix: '/' }, { weighted_clusters: { clusters: [{ name: reviews, weight: { value: 1 } }], total_weight: { value: 100 } } })),
+      /weighted_clusters\.total_weight is 100 but the cluster weights add up to 1/],
+    ['a domain listed twice', [routeConfig('routes', [virtualHost('a', ['x'], []), virtualHost('b', ['X'], [])])],
+      /virtual_hosts\[1\]\.domains\[0\] x appears in more than one virtual host/],
+    ['a query parameter matcher', withRoute(route({ prefix: '/', query_parameters: [{ name: 'q' }] }, routeTo(reviews))),
+      /routes\[0\]\.match\.query_parameters is not supported/],
+    ['request header mutations', withRoute({ ...route({ prefix: '/' }, routeTo(reviews)), request_headers_to_add: [{ header: { key: 'a', value: 'b' } }] }),
+      /routes\[0\]\.request_headers_to_add is not supported/],
+  ];
+  for (const [what, routes, message] of cases) {
+    it(`rejects ${what} and keeps serving`, async () => {
+      assert.throws(() => harness.dataPlane.updateRoutes(routes), rejected(message));
+      await stillServes();
+    });
+  }
+});
+
+describe('rejected listeners', () => {
+  const withHcm = (extra: object, options: Parameters<typeof httpConnectionManager>[0] = {}) =>
+    [listener('outbound', httpConnectionManager({ rds: 'routes', ...options, extra: extra as Record<string, unknown> }))];
+  const fault = { name: 'envoy.filters.http.fault', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' } };
+  const cases: [string, object[], RegExp][] = [
+    ['an HTTP filter it does not implement', withHcm({}, { httpFilters: [fault, routerFilter] }),
+      /^Listener outbound: filter_chains\[0\]\.filters\[0\]\.typed_config\.http_filters\[0\] \(envoy\.filters\.http\.fault\): filter type type\.googleapis\.com\/envoy\.extensions\.filters\.http\.fault\.v3\.HTTPFault is not supported/],
+    ['a filter chain without the router last', withHcm({}, { httpFilters: [] }), /http_filters must end with the router filter/],
+    ['an HTTP/2 codec', withHcm({ codec_type: 'HTTP2' }), /typed_config\.codec_type HTTP2 is not supported/],
+    ['access logs', withHcm({ access_log: [{ name: 'envoy.access_loggers.file' }] }), /typed_config\.access_log is not supported/],
+    ['two filter chains', [{ ...goodListeners()[0], filter_chains: [{}, {}] }], /filter_chains has 2 filter chains; exactly one is supported/],
+    ['a TLS transport socket on the filter chain',
+      [{ ...goodListeners()[0], filter_chains: [{ ...(goodListeners()[0] as { filter_chains: object[] }).filter_chains[0], transport_socket: { name: 'tls' } }] }],
+      /filter_chains\[0\]\.transport_socket is not supported/],
+    ['an inline route naming a cluster that does not exist (validate_clusters defaults to true inline)',
+      [httpListener('outbound', { routeConfig: routeConfig('inline', [virtualHost('all', ['*'], [route({ prefix: '/' }, routeTo('nope'))])]) })],
+      /references cluster nope, which does not exist \(validate_clusters\)/],
+  ];
+  for (const [what, listeners, message] of cases) {
+    it(`rejects ${what} and keeps serving`, async () => {
+      await assert.rejects(harness.dataPlane.updateListeners(listeners), rejected(message));
+      assert.equal(harness.port(), port);
+      await stillServes();
+    });
+  }
+
+  it('accepts an optional HTTP filter it does not implement by skipping it', async () => {
+    const optionalFault = { name: 'envoy.filters.http.fault', is_optional: true, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' } };
+    await harness.dataPlane.updateListeners(withHcm({}, { httpFilters: [optionalFault, routerFilter] }));
+    await stillServes();
+    await harness.dataPlane.updateListeners(goodListeners());
+  });
+
+  it('rejects a listener whose port cannot be bound, and binds nothing of that update', async () => {
+    const taken = net.createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const takenPort = (taken.address() as net.AddressInfo).port;
+    try {
+      const update = [...goodListeners(), httpListener('second', { rds: 'routes' }), httpListener('blocked', { rds: 'routes', port: takenPort })];
+      await assert.rejects(harness.dataPlane.updateListeners(update), rejected(new RegExp(`^Listener blocked: cannot bind 127\\.0\\.0\\.1:${takenPort}: EADDRINUSE`)));
+      assert.deepEqual(harness.dataPlane.listenerAddresses().map((l) => l.name), ['outbound']);
+      await stillServes();
+    } finally {
+      taken.close();
+    }
+  });
+});

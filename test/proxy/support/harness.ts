@@ -1,0 +1,45 @@
+// A DataPlane in-process, fed hand-written Envoy resources; cleaned up by the test file's after().
+import type net from 'node:net';
+import { DataPlane } from '../../../src/proxy/data-plane.ts';
+import { ProxyStats } from '../../../src/proxy/telemetry/stats.ts';
+import { silentLogger } from '../../../src/common/log.ts';
+
+export type Resources = { clusters?: object[]; endpoints?: object[]; routes?: object[]; listeners?: object[] };
+
+export class Harness {
+  readonly stats = new ProxyStats();
+  readonly dataPlane: DataPlane;
+
+  constructor(options: { drainTimeoutMs?: number; maxIdleConnectionsPerEndpoint?: number; reservedListeners?: Map<number, net.Server> } = {}) {
+    this.dataPlane = new DataPlane({ logger: silentLogger, stats: this.stats, ...options });
+  }
+
+  /** Applies resources in Envoy's ADS order (CDS, EDS, LDS, RDS). */
+  async apply(resources: Resources): Promise<void> {
+    if (resources.clusters) this.dataPlane.updateClusters(resources.clusters);
+    if (resources.endpoints) this.dataPlane.updateEndpoints(resources.endpoints);
+    if (resources.listeners) await this.dataPlane.updateListeners(resources.listeners);
+    if (resources.routes) this.dataPlane.updateRoutes(resources.routes);
+  }
+
+  /** The bound port of a listener (the only one when no name is given). */
+  port(name?: string): number {
+    const all = this.dataPlane.listenerAddresses();
+    const l = name === undefined ? all[0] : all.find((a) => a.name === name);
+    if (!l) throw new Error(`no listener ${name ?? ''}; have ${all.map((a) => a.name).join(', ')}`);
+    return l.port;
+  }
+
+  /** One sample of a metric: labels must match exactly those given (plus any others). */
+  async metric(name: string, labels: Record<string, string> = {}): Promise<number | undefined> {
+    const metric = this.stats.registry.getSingleMetric(name);
+    if (!metric) throw new Error(`no metric ${name}`);
+    const { values } = await metric.get();
+    const found = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
+    return found?.value;
+  }
+
+  close(): Promise<void> {
+    return this.dataPlane.close();
+  }
+}

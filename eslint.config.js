@@ -17,6 +17,7 @@ export default tseslint.config(
   { ignores: ['node_modules/**', 'src/xds/generated/**', 'dashboard/dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
+  { files: ['bin/**'], languageOptions: { globals: { process: 'readonly' } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

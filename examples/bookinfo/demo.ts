@@ -35,12 +35,11 @@ async function main(): Promise<void> {
   try {
     out(`  control plane: xDS on 127.0.0.1:${mesh.xdsPort}, admin API on ${mesh.server}\n`);
     out('Starting bookinfo: productpage, reviews v1/v2/v3, ratings, each behind its own sidecar...\n');
-    const bookinfo = await startBookinfo(mesh);
+    const bookinfo = await startBookinfo(mesh, ['v1', 'v2', 'v3'], reviewsSplit(50, 50));
     const entryPort = bookinfo.productpage.proxy.ready.inbound[0].port;
     for (const w of [bookinfo.productpage, ...bookinfo.reviews, bookinfo.ratings]) {
       out(`  ${`${w.name} ${w.version}`.padEnd(16)} app :${w.app.ready.port}  sidecar inbound :${w.proxy.ready.inbound[0].port}  outbound :${w.proxy.ready.outboundPort}  admin :${w.proxy.ready.adminPort}\n`);
     }
-    await mesh.apply(reviewsSplit(50, 50));
     await waitFor('traffic through the mesh', async () => (await get(entryPort)).ok, 10_000);
     out(`\nweft apply: reviews 50% v1 / 50% v2. Traffic: ${concurrency} clients -> productpage sidecar :${entryPort}\n`);
     await runPhase(entryPort, 'phase 1: 50/50');

@@ -46,8 +46,10 @@ export async function applyBookinfoServices(mesh: Mesh): Promise<void> {
   await mesh.apply(await readFile(here('./services.yaml'), 'utf8'));
 }
 
-export async function startBookinfo(mesh: Mesh, reviewVersions = ['v1', 'v2', 'v3']): Promise<Bookinfo> {
+/** Applies the bookinfo services (and `initialConfig`, e.g. a VirtualService), then starts every workload. */
+export async function startBookinfo(mesh: Mesh, reviewVersions = ['v1', 'v2', 'v3'], initialConfig?: string): Promise<Bookinfo> {
   await applyBookinfoServices(mesh);
+  if (initialConfig) await mesh.apply(initialConfig);
   const [ratings, productpage, ...reviews] = await Promise.all([
     startWorkload(mesh, 'ratings', 'v1'),
     startWorkload(mesh, 'productpage', 'v1'),

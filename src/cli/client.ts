@@ -26,7 +26,7 @@ export async function call(server: string | undefined, method: string, path: str
   try {
     res = await fetch(base + path, { method, body, headers: body !== undefined ? { 'content-type': contentType } : {} });
   } catch (err) {
-    throw new Error(`cannot reach the control plane at ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`);
+    throw new Error(`cannot reach the control plane at ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, { cause: err });
   }
   const text = await res.text();
   let parsed: any;

@@ -22,7 +22,10 @@ before(async () => {
   await harness.apply({
     clusters: names.map((n) => edsCluster(`cluster-${n}`)),
     endpoints: names.map((n) => assignment(`cluster-${n}`, [upstreams[n].port])),
-    listeners: [httpListener('outbound', { rds: 'routes' })],
+    listeners: [
+      httpListener('outbound', { rds: 'routes' }),
+      httpListener('edge', { rds: 'routes', hcm: { use_remote_address: { value: true }, generate_request_id: { value: false } } }),
+    ],
     routes: [routeConfig('routes', [
       virtualHost('reviews', ['reviews', 'reviews:9080'], [
         route({ path: '/exact' }, routeTo('cluster-b')),
@@ -44,7 +47,7 @@ before(async () => {
       virtualHost('default', ['*'], [route({ prefix: '/only-default' }, routeTo('cluster-a'))]),
     ])],
   });
-  port = harness.port();
+  port = harness.port('outbound');
 });
 
 after(async () => {
@@ -148,5 +151,18 @@ describe('header handling', () => {
     const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
     for (const hop of ['x-private', 'keep-alive', 'proxy-connection', 'te', 'upgrade']) assert.ok(!names.includes(hop), `${hop} was forwarded`);
     assert.equal(seen.headers['x-kept'], 'yes');
+  });
+
+  it('with use_remote_address, appends the peer to x-forwarded-for and overwrites x-forwarded-proto', async () => {
+    const seen = JSON.parse((await send(harness.port('edge'), '/', {
+      host: 'reviews', headers: { 'x-forwarded-for': '10.1.1.1', 'x-forwarded-proto': 'https' },
+    })).body) as Seen;
+    assert.equal(seen.headers['x-forwarded-for'], '10.1.1.1,127.0.0.1');
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+  });
+
+  it('does not generate x-request-id when generate_request_id is false', async () => {
+    const seen = JSON.parse((await send(harness.port('edge'), '/', { host: 'reviews' })).body) as Seen;
+    assert.equal(seen.headers['x-request-id'], undefined);
   });
 });

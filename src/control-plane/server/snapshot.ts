@@ -21,7 +21,7 @@ export function encodeResource(typeUrl: ResourceTypeUrl, name: string, body: Rec
   try {
     return type.serialize(body);
   } catch (err) {
-    throw new Error(`${typeName.split('.').pop()} ${name} cannot be encoded: ${(err as Error).message}`);
+    throw new Error(`${typeName.split('.').pop()} ${name} cannot be encoded: ${(err as Error).message}`, { cause: err });
   }
 }
 

@@ -23,7 +23,11 @@ export interface HttpFilter {
    * May change them, reply with stream.sendLocalReply(), or pause.
    */
   decodeHeaders(stream: HttpStream): FilterStatus;
-  /** Response headers (stream.responseStatus, stream.responseHeaders) are about to go downstream. */
+  /**
+   * Response headers (stream.responseStatus, stream.responseHeaders) are about to go downstream. Runs
+   * in reverse order, from the filter before the one that produced the response (the router, or a
+   * filter that replied with sendLocalReply).
+   */
   encodeHeaders(stream: HttpStream): FilterStatus;
 }
 

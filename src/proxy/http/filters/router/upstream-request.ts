@@ -51,6 +51,9 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   /** The upstream completed while an encoder filter held the headers. */
   completedWhileHeld = false;
   listeningForDrain = false;
+  /** Inside onHeaders: a filter resuming synchronously must not resume undici's parser re-entrantly. */
+  inOnHeaders = false;
+  resumedInOnHeaders = false;
 
   constructor(stream: HttpStream, route: Route, cluster: Cluster, host: Host) {
     this.stream = stream;
@@ -110,7 +113,10 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     const stream = this.stream;
     stream.responseStatus = statusCode;
     stream.responseHeaders = responseHeaders(rawHeaders);
-    return stream.encodeHeaders();
+    this.inOnHeaders = true;
+    const written = stream.encodeHeaders();
+    this.inOnHeaders = false;
+    return written || this.resumedInOnHeaders;
   }
 
   onData(chunk: Buffer): boolean {
@@ -169,6 +175,10 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   }
 
   onHeadersWritten(): void {
+    if (this.inOnHeaders) {
+      this.resumedInOnHeaders = true;
+      return;
+    }
     const chunk = this.heldChunk;
     this.heldChunk = null;
     if (chunk !== null && !this.stream.res.write(chunk) && !this.completedWhileHeld) {

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
+import { send } from './support/client.ts';
 import { Harness } from './support/harness.ts';
 import { assignment, edsCluster, httpListener, route, routeConfig, routeTo, virtualHost } from './support/resources.ts';
 import { startUpstream, type Upstream } from './support/upstream.ts';
@@ -62,6 +63,11 @@ before(async () => {
         req.on('data', (c: Buffer) => { h.update(c); n += c.length; });
         req.on('end', () => res.end(JSON.stringify({ bytes: n, digest: h.digest('hex') })));
       });
+    } else if (req.url === '/chunked') {
+      req.resume();
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('one,');
+      setImmediate(() => { res.write('two,'); setImmediate(() => res.end('three')); });
     } else {
       req.resume();
       res.writeHead(200, { 'content-length': String(bodyBytes) });
@@ -116,5 +122,12 @@ describe('streaming a 50 MB body', () => {
     await new Promise((r) => response.on('end', r));
     assert.equal(n, bodyBytes);
     assert.equal(h.digest('hex'), expectedDigest);
+  });
+
+  it('passes a response of unknown length (chunked) through whole', async () => {
+    const reply = await send(port, '/chunked');
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body, 'one,two,three');
+    assert.equal(reply.headers['transfer-encoding'], 'chunked');
   });
 });

@@ -10,8 +10,12 @@
 //   http+agent        node:http server + http.request with a keep-alive http.Agent, piped
 //   http+undici-pool  node:http server + undici Pool.dispatch with a raw handler
 //   weft-data-plane   the real DataPlane with a hand-written Listener/Route/Cluster/CLA
-// Env: BENCH_CONNECTIONS (50), BENCH_DURATION_S (5), BENCH_WARMUP_S (1), BENCH_BODY_BYTES (100),
-//      BENCH_VARIANTS (comma list, default all).
+// Every variant runs BENCH_ROUNDS times, interleaved, and the best round is reported. On a machine
+// with 2+ CPUs (and taskset), the proxy is pinned to CPU 1 and the load generator and upstream to CPU 0,
+// so that the proxy is what is measured. About 45 s with the defaults.
+// Env: BENCH_CONNECTIONS (50), BENCH_DURATION_S (4), BENCH_WARMUP_S (1), BENCH_ROUNDS (2),
+//      BENCH_BODY_BYTES (100), BENCH_VARIANTS (comma list, default all), BENCH_PIN (0 to disable pinning).
+// Figures measured and the choice they led to: src/proxy/upstream/endpoint-pool.ts.
 import { fork, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import http from 'node:http';

@@ -25,6 +25,7 @@ export class ProxyConfigState {
         xds.subscribe(TypeUrl.ClusterLoadAssignment, this.edsNames);
         break;
       case TypeUrl.ClusterLoadAssignment:
+        resources = this.merge(typeUrl, 'cluster_name', resources, this.edsNames);
         this.dataPlane.updateEndpoints(resources);
         break;
       case TypeUrl.Listener:
@@ -33,12 +34,26 @@ export class ProxyConfigState {
         xds.subscribe(TypeUrl.RouteConfiguration, this.rdsNames);
         break;
       case TypeUrl.RouteConfiguration:
+        resources = this.merge(typeUrl, 'name', resources, this.rdsNames);
         this.dataPlane.updateRoutes(resources);
         break;
       default:
         throw new Error(`resources of type ${typeUrl} are not supported by this proxy`);
     }
     this.accepted.set(typeUrl, { resources, at: new Date() });
+  }
+
+  /**
+   * EDS and RDS are not wildcard: in state of the world a response may carry only some of the
+   * names subscribed, and one left out is unchanged, not deleted. The data plane takes complete
+   * sets, so the resources still subscribed are carried over from what was accepted before.
+   */
+  private merge(typeUrl: ResourceTypeUrl, key: string, incoming: Resource[], subscribed: string[]): Resource[] {
+    const byName = new Map<unknown, Resource>();
+    const wanted = new Set(subscribed);
+    for (const r of this.accepted.get(typeUrl)?.resources ?? []) if (wanted.has(r[key] as string)) byName.set(r[key], r);
+    for (const r of incoming) byName.set(r[key], r);
+    return [...byName.values()];
   }
 
   ready(): { ready: boolean; reason?: string } {

@@ -56,7 +56,7 @@ function parseInbound(values: string[]): { servicePort: number; appPort: number;
 }
 
 async function reserve(host: string, port: number): Promise<Server> {
-  const server = createServer({ pauseOnConnect: true });
+  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, exclusive: true }, () => resolve());

@@ -114,4 +114,27 @@ describe('endpoint updates', () => {
     assert.equal(JSON.parse(reply.body).upstream, 'held');
     await waitFor('the last connection to the removed endpoint to close', () => held.openConnections.size, (n) => n === 0);
   });
+
+  it('keep at most maxIdleConnectionsPerEndpoint idle connections, closing the oldest', async () => {
+    const responses: import('node:http').ServerResponse[] = [];
+    const burst = await startUpstream('burst', (req, res) => { req.resume(); responses.push(res); });
+    const small = new Harness({ maxIdleConnectionsPerEndpoint: 2 });
+    try {
+      await small.apply({
+        clusters: [edsCluster('burst')],
+        endpoints: [assignment('burst', [burst.port])],
+        listeners: [httpListener('l', { rds: 'r' })],
+        routes: [routeConfig('r', [virtualHost('all', ['*'], [route({ prefix: '/' }, routeTo('burst'))])])],
+      });
+      const replies = Array.from({ length: 5 }, () => send(small.port(), '/'));
+      await waitFor('5 concurrent requests on 5 connections', () => burst.openConnections.size, (n) => n === 5);
+      await waitFor('all 5 requests to arrive', () => responses.length, (n) => n === 5);
+      for (const res of responses) res.end('ok');
+      for (const reply of await Promise.all(replies)) assert.equal(reply.status, 200);
+      await waitFor('idle connections beyond the bound to close', () => burst.openConnections.size, (n) => n === 2);
+    } finally {
+      await small.close();
+      await burst.close();
+    }
+  });
 });

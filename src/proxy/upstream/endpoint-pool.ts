@@ -2,14 +2,17 @@
 // pipelining 1 (one request at a time per connection, as Envoy's HTTP/1 pool). This is the "endpoint"
 // layer of the outbound path (DESIGN.md habit 6).
 //
-// Why undici: bench/http-machinery.ts, node 24.21, 2 vCPUs (proxy pinned to one, load generator and
-// upstream to the other), 50 keep-alive connections, 100-byte responses, best of 2 rounds of 4 s:
-//   direct (no proxy)                        ~40,700 req/s
-//   node:http server + http.Agent, piped     ~20,900 req/s  (51 %)
-//   node:http server + undici Pool.dispatch  ~32,400 req/s  (80 %)
-//   Weft DataPlane (this pool)               see docs / the bench output; ~Pool.dispatch
-// undici's client was ~55 % faster than node:http's client for the same server side, so the proxy
-// uses undici's dispatch API with a raw handler (no Readable wrappers, no header objects).
+// Why undici: measured with bench/http-machinery.ts (node 24.21, 2 vCPUs: the proxy pinned to one,
+// load generator and upstream to the other; 50 keep-alive connections, closed loop, 100-byte
+// responses; best of 2 rounds of 4 s; two runs, figures rounded):
+//   direct, no proxy                          ~41,500 req/s
+//   node:http server + http.Agent, piped      ~22,600 req/s  (55 % of direct)
+//   node:http server + undici Pool.dispatch   ~34,000-35,800 req/s  (82-86 %)
+//   Weft DataPlane (this pool, full routing)  ~33,200-34,400 req/s  (80-83 %)
+// undici's client is ~50 % faster than node:http's for the same server side, so upstream requests go
+// through undici's dispatch API with a raw handler (no Readable wrappers, no header objects). The
+// DataPlane, with routing, header mutations, request ids and stats, stays within noise of the bare
+// undici proxy. Runs on a shared VM vary by up to 2x; compare variants within one run.
 //
 // Not undici's Pool: the pool is ours so that it can (1) bound idle connections (maxIdle; the oldest
 // idle connection is closed first), (2) enforce the cluster-wide circuit breakers (max_connections

@@ -1,11 +1,17 @@
-// Istio's own bookinfo samples must parse unchanged (read in place; see /work/shared/compat/istio/README.md).
+// Istio's own bookinfo samples must parse unchanged. They are read in place from the shared folder
+// beside the repository (../shared/compat/istio), not copied into it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseManifests, resourceKey } from '../../src/api/index.ts';
 
-const SAMPLES = '/work/shared/compat/istio/bookinfo-networking';
+const SAMPLES = [
+  process.env.WEFT_ISTIO_COMPAT_DIR,
+  fileURLToPath(new URL('../../../shared/compat/istio/bookinfo-networking', import.meta.url)),
+  '/work/shared/compat/istio/bookinfo-networking',
+].find((d): d is string => !!d && existsSync(d)) ?? '../shared/compat/istio/bookinfo-networking';
 const present = existsSync(SAMPLES);
 const skip = present ? false : `Istio bookinfo samples not found at ${SAMPLES}`;
 

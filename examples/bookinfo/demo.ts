@@ -3,9 +3,10 @@
 //   phase 1: reviews 50% v1 / 50% v2     phase 2: reviews 0% v1 / 100% v2
 // A phase ends on a keypress (in a terminal) or after DEMO_PHASE_SECONDS (default 10).
 // Ctrl-C stops every process the demo started.
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { Mesh } from '../../test/harness/mesh.ts';
 import { stopAll, waitFor } from '../../test/harness/process.ts';
+import { callProductpage } from './client.ts';
 import { reviewsSplit } from './reviews-split.ts';
 import { startBookinfo } from './topology.ts';
 
@@ -57,21 +58,9 @@ async function main(): Promise<void> {
 
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
 
-function get(port: number): Promise<Sample> {
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/productpage', agent, headers: { host: 'productpage:9080' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        let version = '?';
-        try { version = JSON.parse(Buffer.concat(chunks).toString()).reviews.version ?? '?'; } catch { /* error page */ }
-        resolve({ version, ms: performance.now() - t0, ok: res.statusCode === 200 });
-      });
-    });
-    req.on('error', () => resolve({ version: 'error', ms: performance.now() - t0, ok: false }));
-    req.end();
-  });
+async function get(port: number): Promise<Sample> {
+  const o = await callProductpage(port, agent);
+  return { version: o.version, ms: o.ms, ok: o.status === 200 };
 }
 
 async function runPhase(port: number, title: string): Promise<void> {

@@ -1,27 +1,7 @@
 // Bounded traffic for e2e tests: N requests through a sidecar, recording who answered.
-import { Agent, request } from 'node:http';
+import { callProductpage as productpage, type Outcome } from '../../examples/bookinfo/client.ts';
 
-export interface Outcome { status: number; version: string; startedAt: number; error?: string }
-
-const agent = new Agent({ keepAlive: true, maxSockets: 8 });
-
-export function productpage(port: number): Promise<Outcome> {
-  const startedAt = Date.now();
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/productpage', agent, headers: { host: 'productpage:9080' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        let version = '?';
-        try { version = JSON.parse(Buffer.concat(chunks).toString()).reviews.version ?? '?'; } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, version, startedAt });
-      });
-    });
-    req.on('error', (err) => resolve({ status: 0, version: 'error', startedAt, error: err.message }));
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.end();
-  });
-}
+export type { Outcome };
 
 /** Sends `count` requests with `concurrency` in flight. */
 export async function send(port: number, count: number, concurrency = 8): Promise<Outcome[]> {

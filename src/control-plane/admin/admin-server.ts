@@ -6,8 +6,8 @@
 //   DELETE /resources/KIND/NAMESPACE/NAME
 //   GET    /proxies                                connected proxies and their xDS sync status
 //   GET    /proxies/ID/config                      the Envoy resources generated for one proxy
+import { closeHttp, listenHttp } from '../../common/http-server.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { parseManifests, resourceKey, type IstioResource } from '../../api/index.ts';
 import type { Logger } from '../../common/log.ts';
 import type { MeshController } from '../controller.ts';
@@ -46,17 +46,12 @@ export class AdminServer {
     });
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    return (this.server.address() as AddressInfo).port;
+  listen(port: number, host: string): Promise<number> {
+    return listenHttp(this.server, port, host);
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeHttp(this.server);
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,6 +1,6 @@
 // The proxy's admin port: /ready, /config_dump, /stats/prometheus, POST /drain, /server_info.
+import { closeHttp, listenHttp } from '../../common/http-server.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Registry } from 'prom-client';
 
 export interface ProxyAdminSource {
@@ -20,17 +20,12 @@ export class ProxyAdminServer {
     });
   }
 
-  async listen(port: number, host: string): Promise<number> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once('error', reject);
-      this.server.listen(port, host, () => resolve());
-    });
-    return (this.server.address() as AddressInfo).port;
+  listen(port: number, host: string): Promise<number> {
+    return listenHttp(this.server, port, host);
   }
 
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeHttp(this.server);
   }
 }
 

@@ -1,18 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openEmbeddedStore, StoreInvalidOpError, type Store } from '../../../src/control-plane/store/index.ts';
-import { tempDirs } from './temp-dir.ts';
+import { openEmbeddedStore, StoreInvalidOpError } from '../../../src/control-plane/store/index.ts';
+import { storeRunner, tempDirs } from './temp-dir.ts';
 
 const newDir = tempDirs();
-
-async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
-  const store = await openEmbeddedStore({ dataDir: await newDir() });
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = storeRunner();
 
 const put = (kind: string, namespace: string, name: string, value: unknown) =>
   ({ op: 'put' as const, kind, namespace, name, value });

@@ -1,18 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openEmbeddedStore, type Store, type StoreEvent } from '../../../src/control-plane/store/index.ts';
-import { tempDirs } from './temp-dir.ts';
+import type { StoreEvent } from '../../../src/control-plane/store/index.ts';
+import { storeRunner } from './temp-dir.ts';
 
-const newDir = tempDirs();
-
-async function withStore(fn: (store: Store) => Promise<void>): Promise<void> {
-  const store = await openEmbeddedStore({ dataDir: await newDir() });
-  try {
-    await fn(store);
-  } finally {
-    await store.close();
-  }
-}
+const withStore = storeRunner();
 
 const put = (name: string, value: unknown) => ({ op: 'put' as const, kind: 'Gateway', namespace: 'istio-system', name, value });
 const del = (name: string) => ({ op: 'delete' as const, kind: 'Gateway', namespace: 'istio-system', name });

@@ -4,10 +4,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { parse } from 'yaml';
 import { Mesh, weftBin } from '../harness/mesh.ts';
+import { assertNoLeakedProcesses } from '../harness/process.ts';
 
 let mesh: Mesh;
 before(async () => { mesh = await Mesh.start(); });
-after(async () => { await mesh?.stop(); });
+after(async () => {
+  await mesh?.stop();
+  assertNoLeakedProcesses();
+});
 
 const se = (name: string) => `apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry

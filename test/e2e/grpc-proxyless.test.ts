@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { Mesh } from '../harness/mesh.ts';
-import { startProcess } from '../harness/process.ts';
+import { assertNoLeakedProcesses, startProcess } from '../harness/process.ts';
 
 const fixture = (f: string) => fileURLToPath(new URL(`./fixtures/${f}`, import.meta.url));
 let mesh: Mesh;
@@ -39,7 +39,10 @@ spec:
   - { name: v2, labels: { version: v2 } }
 `);
 });
-after(async () => { await mesh?.stop(); });
+after(async () => {
+  await mesh?.stop();
+  assertNoLeakedProcesses();
+});
 
 async function callThroughXds(count: number): Promise<string[]> {
   const bootstrap = {

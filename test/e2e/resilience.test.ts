@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Mesh } from '../harness/mesh.ts';
-import { stopProcess, waitFor } from '../harness/process.ts';
+import { assertNoLeakedProcesses, stopProcess, waitFor } from '../harness/process.ts';
 import { reviewsSplit } from '../../examples/bookinfo/reviews-split.ts';
 import { startBookinfo, type Bookinfo } from '../../examples/bookinfo/topology.ts';
 import { countBy, send } from './traffic.ts';
@@ -33,7 +33,10 @@ before(async () => {
   await waitFor('all requests on v2', async () => (await send(entry, 5)).every((o) => o.version === 'v2'));
   await waitFor('every proxy SYNCED', allSynced);
 });
-after(async () => { await mesh?.stop(); });
+after(async () => {
+  await mesh?.stop();
+  assertNoLeakedProcesses();
+});
 
 test('invalid YAML is refused with the field path; the store and the proxies keep their config', async () => {
   const before = await mesh.weft(['get', 'virtualservice', 'reviews', '-o', 'json']);

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Mesh } from '../harness/mesh.ts';
-import { waitFor } from '../harness/process.ts';
+import { assertNoLeakedProcesses, waitFor } from '../harness/process.ts';
 import { reviewsSplit } from '../../examples/bookinfo/reviews-split.ts';
 import { startBookinfo, type Bookinfo } from '../../examples/bookinfo/topology.ts';
 import { background, countBy, send } from './traffic.ts';
@@ -17,7 +17,10 @@ before(async () => {
   bookinfo = await startBookinfo(mesh, ['v1', 'v2']);
   entry = bookinfo.productpage.proxy.ready.inbound[0].port;
 });
-after(async () => { await mesh?.stop(); });
+after(async () => {
+  await mesh?.stop();
+  assertNoLeakedProcesses();
+});
 
 test('a request through the client sidecar reaches the right upstream through every sidecar', async () => {
   await mesh.apply(reviewsSplit(0, 100));
@@ -67,4 +70,21 @@ test('switching to 0/100 sends every request to v2 within 2 s of apply returning
   assert.ok(late.length > 20, `enough traffic after the switch (${late.length})`);
   assert.deepEqual(countBy(late), { v2: late.length }, 'every request 2 s after apply goes to v2');
   assert.ok(outcomes.some((o) => o.startedAt < applied && o.version === 'v1'), 'v1 was serving before the switch');
+});
+
+test('an application can use its sidecar as HTTP_PROXY (absolute-form requests)', async () => {
+  const { request } = await import('node:http');
+  const outbound = bookinfo.productpage.proxy.ready.outboundPort!;
+  const body = await new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: outbound, path: 'http://reviews.default:9080/reviews/7', headers: { host: 'reviews.default:9080' } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const parsed = JSON.parse(body);
+  assert.equal(parsed.service, 'reviews');
+  assert.equal(parsed.id, '7', 'the path reached the app as origin-form');
 });

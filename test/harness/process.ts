@@ -93,3 +93,9 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Fails when a process started here is still running: a test must stop what it started. */
+export function assertNoLeakedProcesses(): void {
+  const leaked = liveProcesses();
+  if (leaked.length > 0) throw new Error(`processes still running after the test: ${leaked.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
+}

@@ -18,9 +18,18 @@ const version = values.version!;
 let [outHost, outPort] = values.outbound!.split(':');
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function callService(host: string, path: string): Promise<{ status: number; body: any }> {
+// Headers an application propagates to the services it calls, as Istio's bookinfo does: the user
+// (for header-based routing) and the request id and trace context (for tracing).
+const propagated = ['end-user', 'x-request-id', 'traceparent', 'tracestate', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'b3'];
+
+function callService(host: string, path: string, incoming: IncomingMessage): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = { host };
+  for (const h of propagated) {
+    const v = incoming.headers[h];
+    if (typeof v === 'string') headers[h] = v;
+  }
   return new Promise((resolve, reject) => {
-    const req = request({ host: outHost, port: Number(outPort), path, agent, headers: { host } }, (res) => {
+    const req = request({ host: outHost, port: Number(outPort), path, agent, headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {
@@ -59,13 +68,13 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     const id = url.split('/')[2];
     const body: Record<string, unknown> = { service, version, id, reviews: [{ reviewer: 'Reviewer1', text: 'An extremely entertaining play by Shakespeare.' }] };
     if (version !== 'v1') {
-      const r = await callService('ratings:9080', `/ratings/${id}`);
+      const r = await callService('ratings:9080', `/ratings/${id}`, req);
       body.ratings = r.status === 200 ? { stars: r.body.ratings, color: version === 'v2' ? 'black' : 'red' } : { error: `ratings answered ${r.status}` };
     }
     return reply(res, 200, body);
   }
   if (service === 'productpage' && url.startsWith('/productpage')) {
-    const r = await callService('reviews:9080', '/reviews/0');
+    const r = await callService('reviews:9080', '/reviews/0', req);
     return reply(res, r.status === 200 ? 200 : 502, { service, version, reviews: r.body, reviewsStatus: r.status });
   }
   reply(res, 404, { error: `no such path ${url}` });

@@ -13,11 +13,11 @@ export interface Outcome {
 
 const defaultAgent = new Agent({ keepAlive: true, maxSockets: 8 });
 
-export function callProductpage(port: number, agent: Agent = defaultAgent): Promise<Outcome> {
+export function callProductpage(port: number, agent: Agent = defaultAgent, extraHeaders: Record<string, string> = {}): Promise<Outcome> {
   const startedAt = Date.now();
   const t0 = performance.now();
   return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port, path: '/productpage', agent, headers: { host: 'productpage:9080' } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path: '/productpage', agent, headers: { ...extraHeaders, host: 'productpage:9080' } }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => {

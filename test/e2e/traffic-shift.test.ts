@@ -6,7 +6,12 @@ import { Mesh } from '../harness/mesh.ts';
 import { assertNoLeakedProcesses, waitFor } from '../harness/process.ts';
 import { reviewsSplit } from '../../examples/bookinfo/reviews-split.ts';
 import { startBookinfo, type Bookinfo } from '../../examples/bookinfo/topology.ts';
+import { callProductpage } from '../../examples/bookinfo/client.ts';
 import { background, countBy, send } from './traffic.ts';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const istioSamples = fileURLToPath(new URL('../../../shared/compat/istio/bookinfo-networking/', import.meta.url));
 
 let mesh: Mesh;
 let bookinfo: Bookinfo;
@@ -14,7 +19,7 @@ let entry: number;
 
 before(async () => {
   mesh = await Mesh.start();
-  bookinfo = await startBookinfo(mesh, ['v1', 'v2']);
+  bookinfo = await startBookinfo(mesh, ['v1', 'v2', 'v3']);
   entry = bookinfo.productpage.proxy.ready.inbound[0].port;
 });
 after(async () => {
@@ -87,4 +92,24 @@ test('an application can use its sidecar as HTTP_PROXY (absolute-form requests)'
   const parsed = JSON.parse(body);
   assert.equal(parsed.service, 'reviews');
   assert.equal(parsed.id, '7', 'the path reached the app as origin-form');
+});
+
+test('Istio\'s own bookinfo YAML works unchanged: a header match sends jason to v2, everyone else to v3', {
+  skip: existsSync(istioSamples) ? false : `Istio samples not found at ${istioSamples}`,
+}, async () => {
+  const sample = (f: string) => readFileSync(istioSamples + f, 'utf8');
+  await mesh.apply(sample('destination-rule-all.yaml'));
+  await mesh.apply(sample('virtual-service-reviews-jason-v2-v3.yaml'));
+  await waitFor('jason routed to v2', async () => (await callProductpage(entry, undefined, { 'end-user': 'jason' })).version === 'v2');
+  await waitFor('others routed to v3', async () => (await callProductpage(entry)).version === 'v3');
+  const jason = await Promise.all(Array.from({ length: 10 }, () => callProductpage(entry, undefined, { 'end-user': 'jason' })));
+  const others = await Promise.all(Array.from({ length: 10 }, () => callProductpage(entry, undefined, { 'end-user': 'someone' })));
+  assert.deepEqual(countBy(jason), { v2: 10 });
+  assert.deepEqual(countBy(others), { v3: 10 });
+  await mesh.apply(sample('virtual-service-reviews-80-20.yaml'));
+  const split = await waitFor('the 80/20 sample in force', async () => {
+    const c = countBy(await send(entry, 200));
+    return c.v3 === undefined && c.v1 !== undefined ? c : false;
+  });
+  assert.ok(split.v1 > split.v2, `80/20 split: ${JSON.stringify(split)}`);
 });

@@ -34,6 +34,8 @@ export interface TypeStatus {
   ackedAt?: Date;
   nack?: { version: string; message: string; at: Date };
   responses: number;
+  /** The client has named resources of this type at least once (ends the legacy wildcard). */
+  explicit: boolean;
 }
 
 const wildcardTypes = new Set<string>([TypeUrl.Listener, TypeUrl.Cluster]);
@@ -63,21 +65,30 @@ export class AdsStream {
     if (!st) {
       st = {
         subscribed: undefined, watchOpen: false, nonce: '', versionSent: '', sent: new Map(),
-        ackedVersion: '', acked: new Map(), responses: 0,
+        ackedVersion: '', acked: new Map(), responses: 0, explicit: false,
       };
       this.types.set(typeUrl, st);
     }
-    const nonce = req.response_nonce ?? '';
-    if (nonce !== '' && nonce !== st.nonce) return true; // stale: answers a response we superseded
+    let nonce = req.response_nonce ?? '';
+    if (nonce !== '' && nonce !== st.nonce) {
+      if (st.responses > 0) return true; // stale: answers a response we have superseded
+      nonce = ''; // a nonce from an earlier stream: this is the first request of this one
+    }
     const names = req.resource_names ?? [];
-    const wildcard = wildcardTypes.has(typeUrl) && (names.length === 0 || names.includes('*'));
+    // xDS wildcard rules: `*` subscribes to everything; an empty list means "everything" only while
+    // the client has never named a resource of this type (the legacy form Envoy uses), after that
+    // it means "nothing".
+    if (names.length > 0 && !(names.length === 1 && names[0] === '*')) st.explicit = true;
+    const wildcard = wildcardTypes.has(typeUrl) && (names.includes('*') || (names.length === 0 && !st.explicit));
     const subscribed = wildcard ? undefined : new Set(names.filter((n) => n !== '*'));
     const subscriptionChanged = !sameSubscription(st.subscribed, subscribed) || nonce === '';
     st.subscribed = subscribed;
     if (nonce !== '' && req.error_detail) {
       st.nack = { version: st.versionSent, message: req.error_detail.message ?? 'rejected', at: new Date() };
       this.onNack(typeUrl, st.nack.message);
-    } else if (nonce !== '') {
+    } else if (nonce !== '' && (req.version_info ?? '') === st.versionSent) {
+      // An ACK names the version it applied. A request with our nonce but an older version (sent
+      // after a NACK, e.g. to change subscriptions) acknowledges nothing.
       st.ackedVersion = st.versionSent;
       st.acked = st.sent;
       st.ackedAt = new Date();
@@ -107,18 +118,18 @@ export class AdsStream {
     const snap = this.snapshot!;
     const cds = this.types.get(TypeUrl.Cluster);
     if (!cds || cds.subscribed !== undefined) return true;
-    if (cds.ackedVersion !== versionOf(this.desired(TypeUrl.Cluster, cds).values())) return false;
     const eds = this.types.get(TypeUrl.ClusterLoadAssignment);
-    const edsNames: string[] = [];
-    for (const c of snap.types[TypeUrl.Cluster].resources.values()) {
-      if (c.body.type !== 'EDS') continue;
+    const clusters = snap.types[TypeUrl.Cluster].resources;
+    // Only what the routes use matters: a cluster the client rejected or has not taken yet does not
+    // hold back routes that do not name it.
+    for (const name of snap.routeClusters) {
+      if (!cds.acked.has(name)) return false;
+      const c = clusters.get(name);
+      if (c?.body.type !== 'EDS') continue;
       const cfg = c.body.eds_cluster_config as { service_name?: string } | undefined;
-      edsNames.push(cfg?.service_name || c.name);
+      if (!eds || !eds.acked.has(cfg?.service_name || name)) return false;
     }
-    if (edsNames.length === 0) return true;
-    if (!eds || !eds.subscribed) return false;
-    for (const n of edsNames) if (!eds.subscribed.has(n)) return false;
-    return eds.ackedVersion === versionOf(this.desired(TypeUrl.ClusterLoadAssignment, eds).values());
+    return true;
   }
 
   private desired(typeUrl: ResourceTypeUrl, st: TypeStatus): Map<string, NamedResource> {

@@ -28,6 +28,8 @@ export function encodeResource(typeUrl: ResourceTypeUrl, name: string, body: Rec
 export interface Snapshot {
   /** Per type: resources by name, and the version of the whole set (a content hash). */
   types: Record<ResourceTypeUrl, { resources: Map<string, NamedResource>; version: string }>;
+  /** Every cluster a route names (in route configurations and listeners' inline routes). */
+  routeClusters: Set<string>;
 }
 
 export function resourceName(typeUrl: ResourceTypeUrl, body: Record<string, unknown>): string {
@@ -58,7 +60,42 @@ export function makeSnapshot(input: Record<ResourceTypeUrl, Record<string, unkno
     }
     types[typeUrl] = { resources, version: versionOf(resources.values()) };
   }
-  return { types };
+  const routeClusters = new Set<string>();
+  forEachRouteCluster(types, (_owner, cluster) => routeClusters.add(cluster));
+  return { types, routeClusters };
+}
+
+type RouteClusterVisitor = (owner: string, cluster: string) => void;
+
+function visitRouteConfig(owner: string, rc: Record<string, unknown>, visit: RouteClusterVisitor): void {
+  for (const vh of (rc.virtual_hosts as Record<string, unknown>[] | undefined) ?? []) {
+    for (const r of (vh.routes as Record<string, unknown>[] | undefined) ?? []) {
+      const action = r.route as { cluster?: string; weighted_clusters?: { clusters: { name: string }[] } } | undefined;
+      const names = action?.cluster ? [action.cluster] : action?.weighted_clusters?.clusters.map((w) => w.name) ?? [];
+      for (const n of names) visit(`${owner} virtual host ${String(vh.name)}`, n);
+    }
+  }
+}
+
+/** Calls visit for every cluster named by a route, in route configurations and inline in listeners. */
+function forEachRouteCluster(types: Snapshot['types'], visit: RouteClusterVisitor): void {
+  for (const rc of types[TypeUrl.RouteConfiguration].resources.values()) visitRouteConfig(`RouteConfiguration ${rc.name}`, rc.body, visit);
+  for (const l of types[TypeUrl.Listener].resources.values()) {
+    for (const hcm of connectionManagers(l.body)) {
+      if (hcm.route_config) visitRouteConfig(`Listener ${l.name}`, hcm.route_config as Record<string, unknown>, visit);
+    }
+  }
+}
+
+/** The HttpConnectionManagers of a listener: in its filter chains, or its api_listener. */
+function connectionManagers(listener: Record<string, unknown>): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const fc of (listener.filter_chains as { filters?: { typed_config?: Record<string, unknown> }[] }[] | undefined) ?? []) {
+    for (const f of fc.filters ?? []) if (f.typed_config?.['@type'] === TypeUrl.HttpConnectionManager) out.push(f.typed_config);
+  }
+  const api = (listener.api_listener as { api_listener?: Record<string, unknown> } | undefined)?.api_listener;
+  if (api?.['@type'] === TypeUrl.HttpConnectionManager) out.push(api);
+  return out;
 }
 
 /** Problems that would make a proxy route to something it was not given. Empty = consistent. */
@@ -74,25 +111,13 @@ export function consistencyErrors(snapshot: Snapshot): string[] {
       if (!assignments.has(want)) errors.push(`Cluster ${c.name}: no ClusterLoadAssignment ${want}`);
     }
   }
-  const checkRouteConfig = (owner: string, rc: Record<string, unknown>) => {
-    for (const vh of (rc.virtual_hosts as Record<string, unknown>[] | undefined) ?? []) {
-      for (const r of (vh.routes as Record<string, unknown>[] | undefined) ?? []) {
-        const action = r.route as { cluster?: string; weighted_clusters?: { clusters: { name: string }[] } } | undefined;
-        const names = action?.cluster ? [action.cluster] : action?.weighted_clusters?.clusters.map((w) => w.name) ?? [];
-        for (const n of names) if (!clusters.has(n)) errors.push(`${owner} virtual host ${String(vh.name)}: route to unknown cluster ${n}`);
-      }
-    }
-  };
-  for (const rc of routes.values()) checkRouteConfig(`RouteConfiguration ${rc.name}`, rc.body);
+  forEachRouteCluster(snapshot.types, (owner, cluster) => {
+    if (!clusters.has(cluster)) errors.push(`${owner}: route to unknown cluster ${cluster}`);
+  });
   for (const l of snapshot.types[TypeUrl.Listener].resources.values()) {
-    for (const fc of (l.body.filter_chains as { filters?: { typed_config?: Record<string, unknown> }[] }[] | undefined) ?? []) {
-      for (const f of fc.filters ?? []) {
-        const tc = f.typed_config;
-        if (!tc || tc['@type'] !== TypeUrl.HttpConnectionManager) continue;
-        const rds = tc.rds as { route_config_name?: string } | undefined;
-        if (rds?.route_config_name && !routes.has(rds.route_config_name)) errors.push(`Listener ${l.name}: no RouteConfiguration ${rds.route_config_name}`);
-        if (tc.route_config) checkRouteConfig(`Listener ${l.name}`, tc.route_config as Record<string, unknown>);
-      }
+    for (const hcm of connectionManagers(l.body)) {
+      const rds = hcm.rds as { route_config_name?: string } | undefined;
+      if (rds?.route_config_name && !routes.has(rds.route_config_name)) errors.push(`Listener ${l.name}: no RouteConfiguration ${rds.route_config_name}`);
     }
   }
   return errors;

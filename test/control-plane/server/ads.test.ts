@@ -182,3 +182,86 @@ test('a disconnecting proxy is reported to the registry', async () => {
   assert.ok(disconnected.includes('n6'));
   assert.equal(server.status().find((s) => s.id === 'n6'), undefined);
 });
+
+function snapshotWith(clusterNames: string[], routeTo: string, extraRoutes = '') {
+  return makeSnapshot({
+    [TypeUrl.Cluster]: clusterNames.map((n) => n === 'bad' ? { ...cluster(n), lb_policy: 'MAGLEV' } : cluster(n)),
+    [TypeUrl.ClusterLoadAssignment]: clusterNames.map((n) => cla(n, 9000)),
+    [TypeUrl.Listener]: [listener],
+    [TypeUrl.RouteConfiguration]: [{ ...routes(routeTo), name: 'r', ...(extraRoutes ? { internal_only_headers: [extraRoutes] } : {}) }],
+    [TypeUrl.Secret]: [],
+  });
+}
+
+test('a NACKed cluster does not hold back route changes that do not use it', async () => {
+  cache.set('n7', snapshotWith(['a'], 'a'));
+  const c = new RawAdsClient(port);
+  try {
+    await syncLikeEnvoy(c, 'n7');
+    // The proxy rejects the new cluster set (it cannot build "bad") and keeps "a".
+    cache.set('n7', snapshotWith(['a', 'bad'], 'a', 'x-changed'));
+    const cds = await c.next();
+    assert.equal(cds.type_url, TypeUrl.Cluster);
+    c.send({ type_url: TypeUrl.Cluster, version_info: '', response_nonce: cds.nonce, error_detail: { message: 'Cluster bad: lb_policy MAGLEV is not supported' } });
+    const rds = await c.next();
+    assert.equal(rds.type_url, TypeUrl.RouteConfiguration, 'routes that only use "a" still go out');
+    assert.deepEqual(rds.resources[0].internal_only_headers, ['x-changed']);
+  } finally { c.close(); }
+});
+
+test('after a NACK, a request with the same nonce and the old version is not taken as an ACK', async () => {
+  cache.set('n8', snapshot('old'));
+  const c = new RawAdsClient(port);
+  try {
+    await syncLikeEnvoy(c, 'n8');
+    const oldRds = c.last.get(TypeUrl.RouteConfiguration)!;
+    cache.set('n8', snapshot('new'));
+    // Drive CDS/EDS for the new snapshot, then NACK the routes.
+    for (;;) {
+      const r = await c.next();
+      if (r.type_url === TypeUrl.RouteConfiguration) {
+        c.send({ type_url: r.type_url, version_info: oldRds.version_info, response_nonce: r.nonce, resource_names: ['r'], error_detail: { message: 'route rejected' } });
+        // Then the same nonce again with the old version (a subscription refresh, as Envoy sends).
+        c.send({ type_url: r.type_url, version_info: oldRds.version_info, response_nonce: r.nonce, resource_names: ['r'] });
+        break;
+      }
+      c.send({ type_url: r.type_url, version_info: r.version_info, response_nonce: r.nonce, resource_names: r.type_url === TypeUrl.ClusterLoadAssignment ? ['new', 'old'] : [] });
+      if (r.type_url === TypeUrl.Cluster) {
+        const eds = c.last.get(TypeUrl.ClusterLoadAssignment)!;
+        c.send({ type_url: TypeUrl.ClusterLoadAssignment, version_info: eds.version_info, response_nonce: eds.nonce, resource_names: ['new', 'old'] });
+      }
+    }
+    const extra = await c.maybeNext(300);
+    // The old routes are still in force on the proxy, so "old" must not be removed.
+    if (extra?.type_url === TypeUrl.Cluster) assert.ok(extra.resources.some((x: any) => x.name === 'old'), 'old cluster kept while its routes are in force');
+    const st = server.status().find((s) => s.id === 'n8')!.types.find((t) => t.type === 'RDS')!;
+    assert.equal(st.state, 'NACKED');
+  } finally { c.close(); }
+});
+
+test('wildcard rules: an empty list is "everything" only until the client names a resource', async () => {
+  cache.set('n9', snapshotWith(['a', 'b'], 'a'));
+  const c = new RawAdsClient(port);
+  try {
+    c.send({ node: { id: 'n9' }, type_url: TypeUrl.Cluster, resource_names: ['a'] });
+    const r1 = await c.next();
+    assert.deepEqual(r1.resources.map((x: any) => x.name), ['a']);
+    c.send({ type_url: TypeUrl.Cluster, version_info: r1.version_info, response_nonce: r1.nonce, resource_names: [] });
+    const r2 = await c.next();
+    assert.deepEqual(r2.resources ?? [], [], 'after naming resources, an empty list unsubscribes');
+    c.send({ type_url: TypeUrl.Cluster, version_info: r2.version_info, response_nonce: r2.nonce, resource_names: ['*'] });
+    const r3 = await c.next();
+    assert.deepEqual(r3.resources.map((x: any) => x.name).sort(), ['a', 'b'], '`*` is the explicit wildcard');
+  } finally { c.close(); }
+});
+
+test('the first request of a stream is answered even if it carries a nonce from an earlier stream', async () => {
+  cache.set('n10', snapshot('q'));
+  const c = new RawAdsClient(port);
+  try {
+    c.send({ node: { id: 'n10' }, type_url: TypeUrl.Cluster, version_info: 'v-old', response_nonce: '12345' });
+    const r = await c.next();
+    assert.equal(r.type_url, TypeUrl.Cluster);
+    assert.equal(r.resources[0].name, 'q');
+  } finally { c.close(); }
+});

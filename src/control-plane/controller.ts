@@ -23,6 +23,8 @@ export class MeshController {
   readonly registrations: ProxyRegistrations;
   /** Connected proxies by node id. */
   private readonly nodes = new Map<string, ProxyNode>();
+  /** Open ADS streams by node id: a proxy may reconnect before its old stream has closed. */
+  private readonly streams = new Map<string, Set<number>>();
   private timer: NodeJS.Timeout | undefined;
   private unwatch: (() => void) | undefined;
   private mesh: MeshSnapshot | undefined;
@@ -56,6 +58,9 @@ export class MeshController {
     const raw = (node.metadata ?? {}) as Struct;
     const proxyless = raw.fields?.GENERATOR?.stringValue === 'grpc' || /^gRPC/i.test(node.user_agent_name ?? '');
     this.nodes.set(id, { id, metadata, proxyless });
+    let open = this.streams.get(id);
+    if (!open) this.streams.set(id, (open = new Set()));
+    open.add(streamId);
     // A proxyless client serves nothing through the mesh: it is not a workload with endpoints.
     if (!proxyless) this.registrations.connected(streamId, id, metadata);
     // The new stream needs its snapshot now; the mesh view may be reused if nothing changed.
@@ -65,9 +70,13 @@ export class MeshController {
   proxyDisconnected(streamId: number, node: XdsNode): void {
     const id = node.id!;
     if (!this.nodes.get(id)?.proxyless) this.registrations.disconnected(streamId, id);
-    if (!this.registrations.isConnected(id)) {
+    const open = this.streams.get(id);
+    open?.delete(streamId);
+    if (!open || open.size === 0) {
+      this.streams.delete(id);
       this.nodes.delete(id);
       this.cache.delete(id);
+      this.warnings.delete(id);
     }
   }
 

@@ -71,3 +71,24 @@ test('a change that leaves a proxy\'s resources as they were does not push to it
   assert.equal(pushed, 1);
   await close();
 });
+
+test('a proxy (sidecar or proxyless) that reconnects before its old stream closes keeps getting pushes', async () => {
+  const { cache, controller, put, node, close } = await setup();
+  let port = 9000;
+  for (const [id, extra] of [['sidecar', {}], ['grpc', { user_agent_name: 'gRPC Node Pure JS' }]] as const) {
+    const n = { ...node(id), ...extra };
+    controller.proxyConnected(1, n, '127.0.0.1');
+    controller.proxyConnected(2, n, '127.0.0.1'); // reconnected
+    controller.proxyDisconnected(1, n); // the old stream closes late
+    assert.ok(cache.get(id), `${id}: snapshot kept for the live stream`);
+    let pushed = 0;
+    const unwatch = cache.watch(id, () => pushed++);
+    await put(se(port++));
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(pushed, 1, `${id}: still pushed to`);
+    unwatch();
+    controller.proxyDisconnected(2, n);
+    assert.equal(cache.get(id), undefined, `${id}: forgotten once its last stream closes`);
+  }
+  await close();
+});

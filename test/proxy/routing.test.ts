@@ -41,6 +41,11 @@ before(async () => {
         route({ prefix: '/', headers: [{ name: 'x-c', exact_match: 'v', invert_match: true }, { name: 'x-d', safe_regex_match: { regex: '[0-9]+' } }] }, routeTo('cluster-c')),
         route({ prefix: '/' }, routeTo('cluster-a')),
       ]),
+      virtualHost('query', ['query'], [
+        route({ prefix: '/', query_parameters: [{ name: 'debug', string_match: { exact: '1' } }] }, routeTo('cluster-b')),
+        route({ prefix: '/', query_parameters: [{ name: 'user', string_match: { prefix: 'ja' } }, { name: 'flag', present_match: true }] }, routeTo('cluster-c')),
+        route({ prefix: '/' }, routeTo('cluster-a')),
+      ]),
       virtualHost('suffix-wildcard', ['*.example.com'], [route({ prefix: '/' }, routeTo('cluster-b'))]),
       virtualHost('prefix-wildcard', ['api.*'], [route({ prefix: '/' }, routeTo('cluster-c'))]),
       virtualHost('exact-example', ['www.example.com'], [route({ prefix: '/' }, routeTo('cluster-d'))]),
@@ -53,6 +58,21 @@ before(async () => {
 after(async () => {
   await harness.close();
   for (const u of Object.values(upstreams)) await u.close();
+});
+
+describe('query parameter matching', () => {
+  it('matches a parameter value exactly, after URL decoding', async () => {
+    assert.equal(served(await send(port, '/x?debug=1', { host: 'query' })), 'b');
+    assert.equal(served(await send(port, '/x?a=b&debug=%31', { host: 'query' })), 'b');
+    assert.equal(served(await send(port, '/x?debug=10', { host: 'query' })), 'a');
+    assert.equal(served(await send(port, '/debug=1', { host: 'query' })), 'a', 'a path is not a query');
+  });
+
+  it('requires every parameter of a route (AND), and present_match only needs the name', async () => {
+    assert.equal(served(await send(port, '/x?user=jason&flag', { host: 'query' })), 'c');
+    assert.equal(served(await send(port, '/x?user=jason', { host: 'query' })), 'a');
+    assert.equal(served(await send(port, '/x?flag=&user=bob', { host: 'query' })), 'a');
+  });
 });
 
 describe('route matching', () => {

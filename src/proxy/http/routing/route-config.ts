@@ -4,6 +4,7 @@ import {
   uintWrapper, type Message,
 } from '../../upstream/envoy-config.ts';
 import { compileHeaderMatcher } from './header-matcher.ts';
+import { compileQueryParameterMatcher } from './query-parameter-matcher.ts';
 import { compileRegex } from './string-matcher.ts';
 import {
   DirectResponse, PathMatch, Route, RouteAction, RouteTable, VirtualHost, WeightedClusters, type WildcardBucket,
@@ -26,7 +27,7 @@ const routeConfigFields = new Set([
 const virtualHostFields = new Set(['name', 'domains', 'routes', 'metadata']);
 // decorator only names tracing spans (no tracing yet); metadata is informational.
 const routeFields = new Set(['name', 'match', 'route', 'direct_response', 'metadata', 'decorator']);
-const matchFields = new Set(['prefix', 'path', 'safe_regex', 'case_sensitive', 'headers']);
+const matchFields = new Set(['prefix', 'path', 'safe_regex', 'case_sensitive', 'headers', 'query_parameters']);
 const actionFields = new Set(['cluster', 'weighted_clusters', 'timeout', 'prefix_rewrite', 'host_rewrite_literal', 'cluster_not_found_response_code']);
 const weightedFields = new Set(['clusters', 'total_weight']);
 const clusterWeightFields = new Set(['name', 'weight']);
@@ -115,6 +116,8 @@ function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, cl
     pathValue = string(mp.field(kinds[0]), match[kinds[0]])!;
   }
   const headers = repeated(mp.field('headers'), match.headers).map((h, i) => compileHeaderMatcher(mp.field('headers').item(i), h));
+  const queryParameters = repeated(mp.field('query_parameters'), match.query_parameters)
+    .map((q, i) => compileQueryParameterMatcher(mp.field('query_parameters').item(i), q));
 
   const hasAction = r.route !== undefined && r.route !== null;
   const hasDirect = r.direct_response !== undefined && r.direct_response !== null;
@@ -129,7 +132,7 @@ function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, cl
   } else {
     direct = compileDirectResponse(at.field('direct_response'), message(at.field('direct_response'), r.direct_response));
   }
-  return new Route(name, virtualHostName, pathMatch, pathValue, caseSensitive, regex, headers, action, direct);
+  return new Route(name, virtualHostName, pathMatch, pathValue, caseSensitive, regex, headers, queryParameters, action, direct);
 }
 
 function compileAction(at: FieldPath, a: Message, clusterNames: Set<string>): RouteAction {

@@ -3,6 +3,7 @@
 // compiled regexes, cumulative weights); per request only the host is lower-cased and the query string
 // cut off for path matching.
 import type { HeaderMatcher, RequestView } from './header-matcher.ts';
+import type { QueryParameterMatcher } from './query-parameter-matcher.ts';
 
 export const PathMatch = { Prefix: 0, Exact: 1, Regex: 2 } as const;
 export type PathMatch = (typeof PathMatch)[keyof typeof PathMatch];
@@ -74,12 +75,13 @@ export class Route {
   readonly caseSensitive: boolean;
   readonly regex: RegExp | null;
   readonly headers: readonly HeaderMatcher[];
+  readonly queryParameters: readonly QueryParameterMatcher[];
   /** Exactly one of action and directResponse is set. */
   readonly action: RouteAction | null;
   readonly directResponse: DirectResponse | null;
 
   constructor(name: string, virtualHostName: string, pathMatch: PathMatch, pathValue: string, caseSensitive: boolean,
-    regex: RegExp | null, headers: HeaderMatcher[], action: RouteAction | null, directResponse: DirectResponse | null) {
+    regex: RegExp | null, headers: HeaderMatcher[], queryParameters: QueryParameterMatcher[], action: RouteAction | null, directResponse: DirectResponse | null) {
     this.name = name;
     this.virtualHostName = virtualHostName;
     this.pathMatch = pathMatch;
@@ -87,6 +89,7 @@ export class Route {
     this.pathValue = caseSensitive ? pathValue : pathValue.toLowerCase();
     this.regex = regex;
     this.headers = headers;
+    this.queryParameters = queryParameters;
     this.action = action;
     this.directResponse = directResponse;
   }
@@ -109,6 +112,14 @@ export class Route {
     }
     const headers = this.headers;
     for (let i = 0; i < headers.length; i++) if (!headers[i].matches(request)) return false;
+    const query = this.queryParameters;
+    if (query.length > 0) {
+      const full = request.path;
+      const q = full.indexOf('?');
+      const hash = full.indexOf('#', q + 1);
+      const params = new URLSearchParams(q === -1 ? '' : full.slice(q + 1, hash === -1 ? undefined : hash));
+      for (let i = 0; i < query.length; i++) if (!query[i].matches(params)) return false;
+    }
     return true;
   }
 

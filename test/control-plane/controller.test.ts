@@ -52,7 +52,7 @@ test('a connecting proxy gets a snapshot at once; a burst of changes is pushed o
   await new Promise((r) => setTimeout(r, 1300));
   assert.equal(pushed, 1, 'one push for the burst');
   const clusters = [...cache.get('p1')!.types[TypeUrl.Cluster].resources.keys()];
-  assert.deepEqual(clusters, ['outbound|85||cart.default.svc.cluster.local'], 'the last state wins');
+  assert.deepEqual(clusters, ['BlackHoleCluster', 'outbound|85||cart.default.svc.cluster.local'], 'the last state wins');
   await close();
 });
 

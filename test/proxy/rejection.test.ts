@@ -106,8 +106,8 @@ describe('rejected route configurations', () => {
       /weighted_clusters\.total_weight is 100 but the cluster weights add up to 1/],
     ['a domain listed twice', [routeConfig('routes', [virtualHost('a', ['x'], []), virtualHost('b', ['X'], [])])],
       /virtual_hosts\[1\]\.domains\[0\] x appears in more than one virtual host/],
-    ['a query parameter matcher', withRoute(route({ prefix: '/', query_parameters: [{ name: 'q' }] }, routeTo(reviews))),
-      /routes\[0\]\.match\.query_parameters is not supported/],
+    ['a runtime fraction match', withRoute(route({ prefix: '/', runtime_fraction: { default_value: { numerator: 50 } } }, routeTo(reviews))),
+      /routes\[0\]\.match\.runtime_fraction is not supported/],
     ['request header mutations', withRoute({ ...route({ prefix: '/' }, routeTo(reviews)), request_headers_to_add: [{ header: { key: 'a', value: 'b' } }] }),
       /routes\[0\]\.request_headers_to_add is not supported/],
   ];

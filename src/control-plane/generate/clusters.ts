@@ -2,28 +2,34 @@
 import type { DestinationRule, Subset } from '../../api/index.ts';
 import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { duration, socketAddress, type EnvoyResource } from './envoy-types.ts';
-import { inboundClusterName, outboundClusterName } from './names.ts';
-import { destinationRuleFor, subsetsOf } from './subsets.ts';
+import { blackHoleClusterName, inboundClusterName, outboundClusterName } from './names.ts';
+import { destinationRuleFor } from './subsets.ts';
 
 const connectTimeout = duration(10_000); // Istio's default connectTimeout
 
-export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
-  const out: EnvoyResource[] = [];
+export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
+  const out: EnvoyResource[] = [edsCluster(blackHoleClusterName, 'ROUND_ROBIN')];
   for (const service of snapshot.services) {
     const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
+    const where = dr ? `DestinationRule ${dr.metadata.namespace}/${dr.metadata.name}` : '';
+    if (service.resolution.startsWith('DNS')) {
+      warnings.push(`ServiceEntry host ${service.hostname}: resolution ${service.resolution} is not supported yet; only endpoints given as IP addresses are used`);
+    }
     for (const port of service.ports) {
-      out.push(edsCluster(outboundClusterName(port.number, '', service.hostname), lbPolicy(dr, undefined)));
-      for (const subset of subsetsOf(dr)) {
-        out.push(edsCluster(outboundClusterName(port.number, subset.name, service.hostname), lbPolicy(dr, subset)));
-      }
+      out.push(edsCluster(outboundClusterName(port.number, '', service.hostname), lbPolicy(dr, undefined, `${where}: spec.trafficPolicy`, warnings)));
+      (dr?.spec.subsets ?? []).forEach((subset, i) => {
+        out.push(edsCluster(outboundClusterName(port.number, subset.name, service.hostname), lbPolicy(dr, subset, `${where}: spec.subsets[${i}].trafficPolicy`, warnings)));
+      });
     }
   }
   return out;
 }
 
 /** DestinationRule loadBalancer.simple, the subset's overriding the rule's (Istio semantics). */
-function lbPolicy(dr: DestinationRule | undefined, subset: Subset | undefined): string {
-  const simple = subset?.trafficPolicy?.loadBalancer?.simple ?? dr?.spec.trafficPolicy?.loadBalancer?.simple;
+function lbPolicy(dr: DestinationRule | undefined, subset: Subset | undefined, subsetWhere: string, warnings: string[]): string {
+  const own = subset?.trafficPolicy?.loadBalancer?.simple;
+  const simple = own ?? dr?.spec.trafficPolicy?.loadBalancer?.simple;
+  const where = own !== undefined ? subsetWhere : `DestinationRule ${dr?.metadata.namespace}/${dr?.metadata.name}: spec.trafficPolicy`;
   switch (simple) {
     case 'LEAST_REQUEST':
     case 'LEAST_CONN':
@@ -31,7 +37,8 @@ function lbPolicy(dr: DestinationRule | undefined, subset: Subset | undefined): 
     case 'RANDOM':
       return 'RANDOM';
     case 'PASSTHROUGH':
-      return 'CLUSTER_PROVIDED';
+      warnings.push(`${where}.loadBalancer.simple: PASSTHROUGH is not supported yet; round robin is used`);
+      return 'ROUND_ROBIN';
     default:
       return 'ROUND_ROBIN';
   }

@@ -2,11 +2,11 @@
 // requires (each locality with a load_balancing_weight, or it is dropped).
 import type { Endpoint, MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
-import { outboundClusterName } from './names.ts';
+import { blackHoleClusterName, outboundClusterName } from './names.ts';
 import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
 
 export function endpointAssignments(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
-  const out: EnvoyResource[] = [];
+  const out: EnvoyResource[] = [assignment(blackHoleClusterName, [])];
   for (const service of snapshot.services) {
     const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
     for (const port of service.ports) {

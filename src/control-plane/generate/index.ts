@@ -16,11 +16,16 @@ export interface GeneratedConfig {
 }
 
 export function generateProxyConfig(snapshot: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
+  const { resources, warnings } = generate(snapshot, proxy);
+  return { resources, warnings: [...new Set(warnings)] };
+}
+
+function generate(snapshot: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
   const warnings: string[] = [];
   if (proxy.proxyless) {
     return {
       resources: {
-        [TypeUrl.Cluster]: outboundClusters(snapshot, proxy),
+        [TypeUrl.Cluster]: outboundClusters(snapshot, proxy, warnings),
         [TypeUrl.ClusterLoadAssignment]: endpointAssignments(snapshot, proxy),
         [TypeUrl.Listener]: apiListeners(snapshot, proxy, warnings),
         [TypeUrl.RouteConfiguration]: [],
@@ -33,7 +38,7 @@ export function generateProxyConfig(snapshot: MeshSnapshot, proxy: ProxyNode): G
   const routes = proxy.metadata.outboundPort !== undefined ? [outboundRouteConfiguration({ snapshot, proxy, warnings })] : [];
   return {
     resources: {
-      [TypeUrl.Cluster]: [...outboundClusters(snapshot, proxy), ...inboundClusters(proxy)],
+      [TypeUrl.Cluster]: [...outboundClusters(snapshot, proxy, warnings), ...inboundClusters(proxy)],
       [TypeUrl.ClusterLoadAssignment]: endpointAssignments(snapshot, proxy),
       [TypeUrl.Listener]: listeners,
       [TypeUrl.RouteConfiguration]: routes,

@@ -66,10 +66,13 @@ export function inboundListeners(proxy: ProxyNode): EnvoyResource[] {
  */
 export function apiListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
   const out: EnvoyResource[] = [];
+  const taken = new Set<string>(); // first service to claim a name keeps it, as for sidecar routes
   for (const service of snapshot.services) {
     for (const port of service.ports) {
       if (!httpProtocols.has(port.protocol)) continue;
       for (const name of hostAliases(service, port.number, snapshot.config.domainSuffix, proxy.metadata.namespace, false)) {
+        if (taken.has(name)) continue;
+        taken.add(name);
         const vhost = virtualHost({ snapshot, proxy, warnings }, service, port, [name]);
         out.push({
           name,

@@ -17,3 +17,6 @@ export function inboundListenerName(port: number): string {
 export function virtualHostName(hostname: string, port: number): string {
   return `${hostname}:${port}`;
 }
+
+/** Where traffic goes that has nowhere to go: a cluster with no endpoints (503), as in Istio. */
+export const blackHoleClusterName = 'BlackHoleCluster';

@@ -6,7 +6,7 @@ import { parseDuration } from '../../api/hosts.ts';
 import type { MeshSnapshot, ProxyNode, Service, ServicePort } from '../registry/model.ts';
 import { duration, type EnvoyResource } from './envoy-types.ts';
 import { findService, hostAliases, hostMatches, resolveHost } from './hosts.ts';
-import { outboundClusterName, outboundHttpRouteName, virtualHostName } from './names.ts';
+import { blackHoleClusterName, outboundClusterName, outboundHttpRouteName, virtualHostName } from './names.ts';
 import { destinationRuleFor, subsetsOf } from './subsets.ts';
 
 export const httpProtocols = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
@@ -68,13 +68,26 @@ function translateVirtualService(ctx: RouteContext, vs: VirtualService, service:
     const action = routeAction(ctx, vs, rule, port, where);
     const matches: (HTTPMatchRequest | undefined)[] = rule.match && rule.match.length > 0 ? rule.match : [undefined];
     for (const m of matches) {
-      if (m?.port !== undefined && m.port !== port.number) continue;
-      if (m?.gateways && m.gateways.length > 0 && !m.gateways.includes('mesh')) continue;
+      if (!matchAppliesHere(m, ctx.proxy, port)) continue;
       routes.push({ name: rule.name ?? `${vs.metadata.name}.${i}`, match: routeMatch(m), ...action });
     }
   });
   if (http.length === 0) routes.push(defaultRoute(service, port));
   return routes;
+}
+
+/**
+ * Conditions Istio evaluates per proxy when it generates config, not per request: the port of the
+ * virtual host, the `mesh` gateway, and the client's labels and namespace (sourceLabels,
+ * sourceNamespace). A match that does not apply to this proxy produces no route at all.
+ */
+function matchAppliesHere(m: HTTPMatchRequest | undefined, proxy: ProxyNode, port: ServicePort): boolean {
+  if (!m) return true;
+  if (m.port !== undefined && m.port !== port.number) return false;
+  if (m.gateways && m.gateways.length > 0 && !m.gateways.includes('mesh')) return false;
+  if (m.sourceNamespace !== undefined && m.sourceNamespace !== proxy.metadata.namespace) return false;
+  for (const [k, v] of Object.entries(m.sourceLabels ?? {})) if (proxy.metadata.labels[k] !== v) return false;
+  return true;
 }
 
 function routeMatch(m: HTTPMatchRequest | undefined): EnvoyResource {
@@ -91,7 +104,16 @@ function routeMatch(m: HTTPMatchRequest | undefined): EnvoyResource {
   if (m?.authority) headers.push(headerMatcher(':authority', m.authority, false));
   if (m?.scheme) headers.push(headerMatcher(':scheme', m.scheme, false));
   if (headers.length > 0) match.headers = headers;
+  const query = Object.entries(m?.queryParams ?? {}).map(([name, sm]) => queryParameterMatcher(name, sm));
+  if (query.length > 0) match.query_parameters = query;
   return match;
+}
+
+function queryParameterMatcher(name: string, sm: StringMatch): EnvoyResource {
+  if (sm.exact !== undefined) return { name, string_match: { exact: sm.exact } };
+  if (sm.prefix !== undefined) return { name, string_match: { prefix: sm.prefix } };
+  if (sm.regex !== undefined) return { name, string_match: { safe_regex: { regex: sm.regex } } };
+  return { name, present_match: true };
 }
 
 function headerMatcher(name: string, sm: StringMatch, invert: boolean): EnvoyResource {
@@ -117,20 +139,24 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     if (rule[unsupported] !== undefined) ctx.warnings.push(`${where}.${unsupported}: not applied yet by this version of Weft`);
   }
   const timeoutMs = rule.timeout !== undefined ? parseDuration(rule.timeout) ?? 0 : 0;
-  const destinations = (rule.route ?? []).map((d) => ({ d, cluster: destinationCluster(ctx, vs, d, port) }));
-  const live = destinations.filter((x) => x.cluster !== undefined);
-  if (live.length === 0) {
-    ctx.warnings.push(`${where}.route: no destination resolves to a known service; requests get 503`);
+  const all = rule.route ?? [];
+  if (all.length === 0) {
+    ctx.warnings.push(`${where}: no route destination this version of Weft can apply; requests get 503`);
     return { direct_response: { status: 503, body: { inline_string: 'no healthy upstream' } } };
   }
-  if (destinations.length === 1) {
-    return { route: { cluster: live[0].cluster, timeout: duration(timeoutMs) } };
-  }
+  // Istio leaves out destinations of weight 0; a lone destination takes all traffic whatever its weight.
+  const kept = all.length === 1 ? all : all.filter((d) => (d.weight ?? 0) > 0);
+  const targets = kept.map((d) => {
+    const cluster = destinationCluster(ctx, vs, d, port);
+    if (cluster === undefined) {
+      ctx.warnings.push(`${where}.route: ${d.destination.host}${d.destination.subset ? ` subset ${d.destination.subset}` : ''} is not a known service, port or DestinationRule subset; its share of traffic gets 503`);
+    }
+    return { cluster: cluster ?? blackHoleClusterName, weight: d.weight ?? 0 };
+  });
+  if (targets.length === 1) return { route: { cluster: targets[0].cluster, timeout: duration(timeoutMs) } };
   return {
     route: {
-      weighted_clusters: {
-        clusters: live.map((x) => ({ name: x.cluster, weight: { value: x.d.weight ?? 0 } })),
-      },
+      weighted_clusters: { clusters: targets.map((t) => ({ name: t.cluster, weight: { value: t.weight } })) },
       timeout: duration(timeoutMs),
     },
   };
@@ -148,10 +174,7 @@ function destinationCluster(ctx: RouteContext, vs: VirtualService, d: HTTPRouteD
   const subset = d.destination.subset ?? '';
   if (subset !== '') {
     const dr = destinationRuleFor(snapshot, hostname, proxy.metadata.namespace, service.namespace);
-    if (!subsetsOf(dr).some((s) => s.name === subset)) {
-      ctx.warnings.push(`VirtualService ${vs.metadata.namespace}/${vs.metadata.name}: subset ${subset} of ${hostname} is not defined by any DestinationRule`);
-      return undefined;
-    }
+    if (!subsetsOf(dr).some((s) => s.name === subset)) return undefined;
   }
   return outboundClusterName(port, subset, hostname);
 }

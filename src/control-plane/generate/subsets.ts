@@ -1,7 +1,7 @@
 // DestinationRule lookup and subset selection, with Istio's host resolution.
 import type { DestinationRule, Subset } from '../../api/index.ts';
 import type { Endpoint, MeshSnapshot } from '../registry/model.ts';
-import { resolveHost } from './hosts.ts';
+import { hostMatches, resolveHost } from './hosts.ts';
 
 /**
  * The DestinationRule that applies to a service host. Istio prefers a rule in the client's
@@ -9,9 +9,16 @@ import { resolveHost } from './hosts.ts';
  * the first by namespace/name, as the store lists them).
  */
 export function destinationRuleFor(snapshot: MeshSnapshot, hostname: string, clientNamespace: string, serviceNamespace: string): DestinationRule | undefined {
-  const matching = snapshot.destinationRules.filter(
-    (dr) => resolveHost(dr.spec.host, dr.metadata.namespace, snapshot) === hostname,
-  );
+  // An exact host wins over wildcards; among wildcards, the most specific (longest) wins.
+  let best = -1;
+  let matching: DestinationRule[] = [];
+  for (const dr of snapshot.destinationRules) {
+    const host = resolveHost(dr.spec.host, dr.metadata.namespace, snapshot);
+    const score = host === hostname ? Infinity : hostMatches(host, hostname) ? host.length : -1;
+    if (score < 0 || score < best) continue;
+    if (score > best) { best = score; matching = []; }
+    matching.push(dr);
+  }
   for (const ns of [clientNamespace, serviceNamespace, snapshot.config.rootNamespace]) {
     const found = matching.find((dr) => dr.metadata.namespace === ns);
     if (found) return found;

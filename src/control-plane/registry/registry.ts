@@ -1,6 +1,7 @@
 // The service registry: services from ServiceEntry, workloads from WorkloadEntry and from sidecars
 // that registered over xDS, and the endpoints that join them (workloadSelector, inline endpoints).
 import type { DestinationRule, IstioResource, ServiceEntrySpec, VirtualService, WorkloadEntrySpec } from '../../api/index.ts';
+import { isIP } from 'node:net';
 import type { ProxyMetadata } from '../../xds/node-metadata.ts';
 import type { Endpoint, MeshConfig, MeshSnapshot, Service, ServicePort, Workload } from './model.ts';
 
@@ -23,7 +24,7 @@ export function workloadFromEntry(we: IstioResource<WorkloadEntrySpec>, key = `W
     address: we.spec.address ?? '',
     serviceAccount: we.spec.serviceAccount ?? 'default',
     locality: we.spec.locality ?? '',
-    weight: we.spec.weight ?? 1,
+    weight: we.spec.weight || 1, // Istio: an unset or zero weight counts as 1
     namedPorts: { ...(we.spec.ports ?? {}) },
     inboundPorts: new Map(),
   };
@@ -99,6 +100,8 @@ export function buildMeshSnapshot(input: RegistryInput): MeshSnapshot {
         for (const w of members) {
           const p = endpointPort(w, port);
           if (p === undefined || w.address === '') continue;
+          // Hostnames need DNS resolution, which is not done yet: only IP endpoints are used.
+          if (!isIP(w.address)) continue;
           list.push({ address: w.address, port: p, labels: w.labels, locality: w.locality, weight: w.weight, serviceAccount: w.serviceAccount, workload: w.key });
         }
         endpoints.set(port.number, list);

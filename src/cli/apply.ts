@@ -24,4 +24,5 @@ export async function run(argv: string[]): Promise<void> {
   const ns = values.namespace ? `?namespace=${encodeURIComponent(values.namespace)}` : '';
   const result = await call(values.server, 'POST', `/apply${ns}`, text);
   for (const r of result.results) process.stdout.write(`${r.kind.toLowerCase()}/${r.name} ${r.action} (namespace ${r.namespace})\n`);
+  for (const w of result.warnings ?? []) process.stderr.write(`Warning: ${w}\n`);
 }

@@ -101,6 +101,24 @@ export class MeshController {
     return node ? generateProxyConfig(this.meshSnapshot(), node) : undefined;
   }
 
+  /**
+   * What the generator cannot honour in the current config, as a sidecar in each namespace would
+   * see it (for `weft apply` to print, as kubectl prints warnings).
+   */
+  configWarnings(namespaces: Iterable<string>): string[] {
+    this.mesh = undefined; // the store has just changed: build the mesh afresh
+    const mesh = this.meshSnapshot();
+    const out = new Set<string>();
+    for (const namespace of new Set(namespaces)) {
+      const probe: ProxyNode = {
+        id: `warnings.${namespace}`,
+        metadata: { namespace, workloadName: 'warnings', labels: {}, serviceAccount: 'default', address: '127.0.0.1', outboundPort: 1, inbound: [] },
+      };
+      for (const w of generateProxyConfig(mesh, probe).warnings) out.add(w);
+    }
+    return [...out];
+  }
+
   schedule(): void {
     this.mesh = undefined;
     if (this.timer) return;

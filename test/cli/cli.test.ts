@@ -93,3 +93,21 @@ test('the CLI says clearly when the control plane cannot be reached', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /cannot reach the control plane at http:\/\/127\.0\.0\.1:1/);
 });
+
+test('apply stores valid config that is not honoured yet, and says so as a warning', async () => {
+  const r = await mesh.weft(['apply', '-f', '-'], `${se('cart')}---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: cart, namespace: shop }
+spec:
+  hosts: [cart]
+  http:
+  - fault: { abort: { httpStatus: 500, percentage: { value: 10 } } }
+    route: [{ destination: { host: cart } }]
+`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /virtualservice\/cart created/);
+  assert.match(r.stderr, /^Warning: VirtualService shop\/cart: spec\.http\[0\]\.fault: not applied yet by this version of Weft$/m);
+  await mesh.weft(['delete', 'vs', 'cart', '-n', 'shop']);
+  await mesh.weft(['delete', 'se', 'cart', '-n', 'shop']);
+});

@@ -104,8 +104,10 @@ export class AdminServer {
     const before = resources.map((r) => store.get(r.kind, r.metadata.namespace, r.metadata.name));
     const ops: StoreOp[] = resources.map((r) => ({ op: 'put', kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name, value: r }));
     const { revision, results } = await store.commit(ops);
+    const touched = (w: string) => resources.some((r) => w.includes(`${r.kind} ${r.metadata.namespace}/${r.metadata.name}`) || (r.kind === 'ServiceEntry' && w.startsWith('ServiceEntry host')));
     return {
       revision,
+      warnings: this.deps.controller.configWarnings(resources.map((r) => r.metadata.namespace)).filter(touched),
       results: resources.map((r, i) => ({
         kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name,
         action: !before[i] ? 'created' : before[i]!.resourceVersion === results[i].resourceVersion ? 'unchanged' : 'configured',

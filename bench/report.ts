@@ -100,12 +100,14 @@ Measured by \`npm run bench\` (\`bench/run.ts\`); each run appends a dated secti
 Never compare figures from different machines, and read every table next to its steal time and machine
 noise: on a shared virtual machine a single run can be off by tens of percent.
 
-**Run it**: \`npm run bench\` (about 2 minutes; needs \`haproxy\` on the PATH for the baseline, and
-\`taskset\` for pinning). Parameters, all optional: \`BENCH_SECONDS\` (10, measured seconds per path),
-\`BENCH_WARMUP_SECONDS\` (2), \`BENCH_RATE\` (1000, open-loop requests/s), \`BENCH_POOL\` (50, open-loop
-connections), \`BENCH_CONCURRENCY\` (50, closed-loop connections), \`BENCH_ONLY\` (\`latency\` or
-\`throughput\`), \`BENCH_TARGETS\` (\`direct,haproxy,weft\`), \`BENCH_PIN\` (\`0\` to not pin),
-\`BENCH_OUTPUT\` (file to append to, \`-\` for none).
+**Run it**: \`npm run bench\` (about 1.5 minutes; needs \`haproxy\` on the PATH for the baseline, and
+\`taskset\` for pinning). Parameters, all optional env vars:
+- \`BENCH_SECONDS\` (10): measured seconds per path and benchmark; \`BENCH_WARMUP_SECONDS\` (2) before each;
+  \`BENCH_PREWARM_SECONDS\` (3): closed-loop traffic through each path once, before anything is measured.
+- \`BENCH_RATE\` (1000): open-loop requests/s; \`BENCH_POOL\` (50): open-loop connections;
+  \`BENCH_CONCURRENCY\` (50): closed-loop connections.
+- \`BENCH_ONLY\` (\`latency\` or \`throughput\`), \`BENCH_TARGETS\` (\`direct,haproxy,weft\`),
+  \`BENCH_PIN\` (\`0\`: no pinning), \`BENCH_OUTPUT\` (file to append to; \`-\`: print only).
 
 **What runs**: one upstream (node:http, 100-byte replies, its own process) reached directly, through
 HAProxy (\`nbthread 1\`, HTTP mode, keep-alive, \`http-reuse always\`) and through Weft sidecars
@@ -123,7 +125,7 @@ everything else on CPU 0.
   CPU to itself while the load generator and the upstream share the other; so a proxy that is not near
   100% busy was not the limit, and its CPU per 1000 requests is the fairer comparison.
 - Node.js timers have 1 ms resolution, so for the open loop the generator spins (\`setImmediate\`) between
-  sends and runs under \`SCHED_IDLE\`, which lets the upstream sharing its CPU preempt it at once. How late
+  sends and (when pinned) runs under \`SCHED_IDLE\`, which lets the upstream sharing its CPU preempt it at once. How late
   it noticed that requests were due is in "gen. lag p99": that delay is inside every latency figure.
 - The machine line says how often a spinning thread lost its CPU for more than 0.5 ms; on a virtual machine
   this noise, not the proxies, decides p99.9 and max, and often p99. Compare p50/p90 first, and repeat a run

@@ -22,6 +22,7 @@ function num(name: string, fallback: number): number {
 
 const seconds = num('BENCH_SECONDS', 10);
 const warmupSeconds = num('BENCH_WARMUP_SECONDS', 2);
+const prewarmSeconds = num('BENCH_PREWARM_SECONDS', 3);
 const rate = num('BENCH_RATE', 1000);
 const pool = Math.round(num('BENCH_POOL', 50));
 const concurrency = Math.round(num('BENCH_CONCURRENCY', 50));
@@ -48,7 +49,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 // Every wait below has its own deadline; this one bounds the whole run should something still hang.
-const budgetS = 120 + benchmarks.length * wanted.size * (warmupSeconds + seconds + 15);
+const budgetS = 120 + wanted.size * (prewarmSeconds + 10) + benchmarks.length * wanted.size * (warmupSeconds + seconds + 15);
 setTimeout(() => {
   console.error(`bench: still running after ${budgetS} s; stopping everything`);
   void cleanup().then(() => process.exit(1));
@@ -87,6 +88,22 @@ async function run(spec: Omit<LoadSpec, 'origin' | 'host'>, targets: (Target | s
   return { spec: { ...spec, origin: '', host: '' }, rows };
 }
 
+/**
+ * Closed-loop traffic through every path before anything is measured, so that the Node.js processes
+ * on it (upstream, sidecars) have compiled their hot code and grown their heaps: without it, whichever
+ * path is measured first carries the upstream's warm-up in its tail.
+ */
+async function prewarm(targets: Target[]): Promise<void> {
+  for (const target of targets) {
+    if (aborted) throw new Error('interrupted');
+    log(`warming up: ${target.name}`);
+    await measure({
+      mode: 'closed', origin: `http://127.0.0.1:${target.port}`, host: target.host, path: '/', connections: concurrency, rate: 0,
+      warmupSeconds: 0.5, seconds: prewarmSeconds, spinMs: 0, timeoutMs: 5000, cpus: placement.loadCpus, idlePriority: false,
+    }, []).catch((err: Error) => log(`warming up ${target.name}: ${err.message}`));
+  }
+}
+
 async function main(): Promise<number> {
   const machine = describeMachine();
   const notes: string[] = [];
@@ -110,10 +127,14 @@ async function main(): Promise<number> {
   const weft = wanted.has('weft') ? await start('Weft', () => startWeft(upstream.ready.port, placement), failures) : null;
   for (const [name, reason] of failures) notes.push(`${name} did not start: ${reason}`);
 
+  const directTargets = wanted.has('direct') ? [direct(upstream.ready.port)] : [];
+  // A pair's traffic goes through its single proxy too, so warming the pairs warms every proxy.
+  await prewarm([...directTargets, ...[haproxy, weft].filter((t) => t !== null).map((t) => t.pair)]);
+  notes.push(`Before any measurement each path got ${prewarmSeconds} s of closed-loop traffic (not measured) to warm up the Node.js processes.`);
+
   const pick = (name: string, topology: Topology | null, which: 'pair' | 'single'): (Target | string)[] =>
     topology ? [topology[which]] : failures.has(name) ? [name] : [];
   const common = { path: '/', warmupSeconds, seconds, timeoutMs: 5000, cpus: placement.loadCpus };
-  const directTargets = wanted.has('direct') ? [direct(upstream.ready.port)] : [];
   const latency = benchmarks.includes('latency')
     ? await run({ ...common, mode: 'open', rate, connections: pool, spinMs: num('BENCH_SPIN_MS', 2), idlePriority: placement.pinned },
       [...directTargets, ...pick('HAProxy', haproxy, 'pair'), ...pick('Weft', weft, 'pair')])

@@ -113,3 +113,22 @@ test('Istio\'s own bookinfo YAML works unchanged: a header match sends jason to 
   });
   assert.ok(split.v1 > split.v2, `80/20 split: ${JSON.stringify(split)}`);
 });
+
+test('a sidecar admin port serves config_dump and stats, and POST /drain takes it out of readiness', async () => {
+  const admin = `http://127.0.0.1:${bookinfo.ratings.proxy.ready.adminPort}`;
+  assert.equal((await fetch(`${admin}/ready`)).status, 200);
+  const dump = await (await fetch(`${admin}/config_dump`)).json() as any;
+  const clusters = dump.configs.clusters.resources.map((c: any) => c.name);
+  assert.ok(clusters.includes('inbound|9080||'), 'the inbound cluster to the local app');
+  assert.ok(clusters.includes('outbound|9080|v2|reviews.default.svc.cluster.local'));
+  assert.ok(dump.configs.listeners.version_info.length > 0);
+  assert.deepEqual(dump.configs.listeners.resources.map((l: any) => l.name).sort(), ['inbound|9080', 'outbound_http']);
+  const stats = await (await fetch(`${admin}/stats/prometheus`)).text();
+  assert.match(stats, /^envoy_control_plane_connected_state 1$/m);
+  assert.match(stats, /^envoy_xds_update_success\{envoy_xds_type="CDS",[^}]*\} [1-9]/m);
+  const drained = await fetch(`${admin}/drain`, { method: 'POST' });
+  assert.equal(drained.status, 200);
+  const ready = await fetch(`${admin}/ready`);
+  assert.equal(ready.status, 503);
+  assert.match(await ready.text(), /draining/);
+});

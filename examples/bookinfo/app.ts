@@ -11,12 +11,15 @@ const { values } = parseArgs({
     version: { type: 'string', default: 'v1' },
     port: { type: 'string', default: '0' },
     outbound: { type: 'string', default: process.env.WEFT_OUTBOUND ?? '' },
+    // For failure scenarios: answer every request with this status (e.g. 503).
+    'fail-status': { type: 'string' },
   },
 });
 const service = values.service ?? 'ratings';
 const version = values.version!;
 let [outHost, outPort] = values.outbound!.split(':');
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+let served = 0;
 
 // Headers an application propagates to the services it calls, as Istio's bookinfo does: the user
 // (for header-based routing) and the request id and trace context (for tracing).
@@ -55,6 +58,10 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? '/';
   if (url === '/health') return reply(res, 200, { status: 'ok' });
+  if (values['fail-status']) {
+    served++;
+    return reply(res, Number(values['fail-status']), { error: 'failing on purpose', service, version, served });
+  }
   if (req.method === 'POST' && url.startsWith('/_outbound?port=')) {
     // Set by whoever starts the app next to its sidecar, once the sidecar's port is known.
     outHost = '127.0.0.1';

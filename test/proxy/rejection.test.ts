@@ -95,8 +95,8 @@ describe('rejected endpoints', () => {
 describe('rejected route configurations', () => {
   const withRoute = (r: Record<string, unknown>, domains = ['*']) => [routeConfig('routes', [virtualHost('all', domains, [r])])];
   const cases: [string, object[], RegExp][] = [
-    ['a retry policy', withRoute(route({ prefix: '/' }, routeTo(reviews, { retry_policy: { num_retries: { value: 2 } } }))),
-      /^RouteConfiguration routes: virtual_hosts\[0\]\.routes\[0\]\.route\.retry_policy is not supported/],
+    ['an unsupported retry policy field', withRoute(route({ prefix: '/' }, routeTo(reviews, { retry_policy: { retry_on: '5xx', per_try_idle_timeout: { seconds: '1' } } }))),
+      /^RouteConfiguration routes: virtual_hosts\[0\]\.routes\[0\]\.route\.retry_policy\.per_try_idle_timeout is not supported/],
     ['an invalid regex', withRoute(route({ safe_regex: { regex: '(' } }, routeTo(reviews))),
       /virtual_hosts\[0\]\.routes\[0\]\.match\.safe_regex\.regex is not a valid regular expression/],
     ['prefix_rewrite with a regex match', withRoute(route({ safe_regex: { regex: '/.*' } }, routeTo(reviews, { prefix_rewrite: '/' }))),

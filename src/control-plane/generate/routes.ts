@@ -7,6 +7,7 @@ import type { MeshSnapshot, ProxyNode, Service, ServicePort } from '../registry/
 import { duration, type EnvoyResource } from './envoy-types.ts';
 import { findService, hostAliases, hostMatches, resolveHost } from './hosts.ts';
 import { blackHoleClusterName, outboundClusterName, outboundHttpRouteName, virtualHostName } from './names.ts';
+import { retryPolicy } from './retries.ts';
 import { destinationRuleFor, subsetsOf } from './subsets.ts';
 
 export const httpProtocols = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
@@ -56,7 +57,7 @@ function defaultRoute(service: Service, port: ServicePort): EnvoyResource {
   return {
     name: 'default',
     match: { prefix: '/' },
-    route: { cluster: outboundClusterName(port.number, '', service.hostname), timeout: duration(0) },
+    route: { cluster: outboundClusterName(port.number, '', service.hostname), timeout: duration(0), retry_policy: retryPolicy(undefined, '', []) },
   };
 }
 
@@ -135,7 +136,7 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     const inline = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString() : undefined);
     return { direct_response: { status: rule.directResponse.status, ...(inline !== undefined ? { body: { inline_string: inline } } : {}) } };
   }
-  for (const unsupported of ['redirect', 'rewrite', 'retries', 'fault', 'mirror', 'mirrors', 'corsPolicy', 'headers', 'delegate'] as const) {
+  for (const unsupported of ['redirect', 'rewrite', 'fault', 'mirror', 'mirrors', 'corsPolicy', 'headers', 'delegate'] as const) {
     if (rule[unsupported] !== undefined) ctx.warnings.push(`${where}.${unsupported}: not applied yet by this version of Weft`);
   }
   const timeoutMs = rule.timeout !== undefined ? parseDuration(rule.timeout) ?? 0 : 0;
@@ -153,11 +154,13 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     }
     return { cluster: cluster ?? blackHoleClusterName, weight: d.weight ?? 0 };
   });
-  if (targets.length === 1) return { route: { cluster: targets[0].cluster, timeout: duration(timeoutMs) } };
+  const retry = retryPolicy(rule.retries, where, ctx.warnings);
+  const common = { timeout: duration(timeoutMs), ...(retry ? { retry_policy: retry } : {}) };
+  if (targets.length === 1) return { route: { cluster: targets[0].cluster, ...common } };
   return {
     route: {
       weighted_clusters: { clusters: targets.map((t) => ({ name: t.cluster, weight: { value: t.weight } })) },
-      timeout: duration(timeoutMs),
+      ...common,
     },
   };
 }

@@ -22,6 +22,8 @@ export const ResponseFlag = {
   NoClusterFound: 1 << 8,
   /** LR: connection local reset. */
   LocalReset: 1 << 9,
+  /** URX: the request was rejected because its retry limit (num_retries) was reached. */
+  UpstreamRetryLimitExceeded: 1 << 10,
 } as const;
 
 const shortNames: [number, string][] = [
@@ -35,6 +37,7 @@ const shortNames: [number, string][] = [
   [ResponseFlag.DownstreamConnectionTermination, 'DC'],
   [ResponseFlag.NoClusterFound, 'NC'],
   [ResponseFlag.LocalReset, 'LR'],
+  [ResponseFlag.UpstreamRetryLimitExceeded, 'URX'],
 ];
 
 /** `UF,UT` as Envoy prints them, or `-` when no flag is set. */

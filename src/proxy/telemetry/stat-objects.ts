@@ -15,6 +15,16 @@ export class ClusterStats {
   upstreamRqPendingOverflow = 0;
   upstreamRqTimeout = 0;
   upstreamRqCancelled = 0;
+  /** Retries started (the router's retry state said yes). */
+  upstreamRqRetry = 0;
+  /** A retried request whose next attempt was not retried again (Envoy's loose definition of success). */
+  upstreamRqRetrySuccess = 0;
+  /** Retries not started because the cluster's max_retries / retry budget was reached. */
+  upstreamRqRetryOverflow = 0;
+  /** Retriable failures with num_retries used up (response flag URX). */
+  upstreamRqRetryLimitExceeded = 0;
+  /** Attempts that hit the route's per_try_timeout. */
+  upstreamRqPerTryTimeout = 0;
   upstreamCxTotal = 0;
   upstreamCxActive = 0;
   upstreamCxConnectFail = 0;
@@ -26,10 +36,19 @@ export class ClusterStats {
   readonly upstreamRqByCode = new Float64Array(600);
   /** Indexed by status class (1..5). */
   readonly upstreamRqByClass = new Float64Array(6);
+  /** Response codes of attempts that were retried (Envoy's cluster.<name>.retry.upstream_rq_<code>), by code; allocated on first use. */
+  retryUpstreamRqByCode: Float64Array | null = null;
 
   constructor(name: string) {
     this.name = name;
     this.labels = { envoy_cluster_name: name };
+  }
+
+  /** Counts the response code of an attempt that is being retried instead of forwarded. */
+  recordRetriedCode(status: number): void {
+    if (status < 100 || status >= 600) return;
+    if (this.retryUpstreamRqByCode === null) this.retryUpstreamRqByCode = new Float64Array(600);
+    this.retryUpstreamRqByCode[status]++;
   }
 
   /** Counts a response code seen from (or charged to) the upstream. */

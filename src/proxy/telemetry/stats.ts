@@ -62,6 +62,30 @@ export class ProxyStats {
     this.counter('envoy_cluster_upstream_rq_cancelled', 'Requests cancelled before a response (downstream went away)', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.upstreamRqCancelled);
     });
+    this.counter('envoy_cluster_upstream_rq_retry', 'Request retries started', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqRetry);
+    });
+    this.counter('envoy_cluster_upstream_rq_retry_success', 'Retried requests whose next attempt was not retried again', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqRetrySuccess);
+    });
+    this.counter('envoy_cluster_upstream_rq_retry_overflow', 'Retries not started because of the max_retries circuit breaker or retry budget', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqRetryOverflow);
+    });
+    this.counter('envoy_cluster_upstream_rq_retry_limit_exceeded', 'Retriable failures not retried because num_retries was used up', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqRetryLimitExceeded);
+    });
+    this.counter('envoy_cluster_upstream_rq_per_try_timeout', 'Attempts that hit the per_try_timeout', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamRqPerTryTimeout);
+    });
+    this.counter('envoy_cluster_retry_upstream_rq', 'Response codes of attempts that were retried, by code', [...cluster, 'envoy_response_code'], (emit) => {
+      for (const s of clusters.values()) {
+        const codes = s.retryUpstreamRqByCode;
+        if (codes === null) continue;
+        for (let code = 100; code < 600; code++) {
+          if (codes[code] > 0) emit({ envoy_cluster_name: s.name, envoy_response_code: String(code) }, codes[code]);
+        }
+      }
+    });
     this.counter('envoy_cluster_upstream_cx_total', 'Total upstream connections', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.upstreamCxTotal);
     });

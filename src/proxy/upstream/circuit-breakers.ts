@@ -10,6 +10,8 @@ export class ClusterResources {
   stats: ClusterStats;
   /** Open or opening upstream connections (pool slots) across all endpoints. */
   connections = 0;
+  /** Retries under way across the cluster (from the retry decision until the retried attempt's outcome). */
+  retries = 0;
 
   constructor(limits: CircuitBreakerLimits, stats: ClusterStats) {
     this.limits = limits;
@@ -26,5 +28,13 @@ export class ClusterResources {
 
   canSendRequest(): boolean {
     return this.stats.upstreamRqActive < this.limits.maxRequests;
+  }
+
+  /** max_retries, or the retry budget when one is set (a share of the active requests, at least min_retry_concurrency). */
+  canRetry(): boolean {
+    const budget = this.limits.retryBudget;
+    if (budget === null) return this.retries < this.limits.maxRetries;
+    const allowed = Math.max(budget.minRetryConcurrency, Math.floor(budget.budgetPercent / 100 * this.stats.upstreamRqActive));
+    return this.retries < allowed;
   }
 }

@@ -7,9 +7,19 @@ import {
 import { loadBalancerFactory, registeredLoadBalancers, type LoadBalancerFactory } from './load-balancers/registry.ts';
 
 /** Envoy's defaults for the DEFAULT priority thresholds. */
-export const defaultLimits = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024 } as const;
+export const defaultLimits = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 } as const;
 
-export type CircuitBreakerLimits = { maxConnections: number; maxPendingRequests: number; maxRequests: number };
+/** A retry budget (replaces max_retries when set): retries may be budgetPercent of the active requests, at least minRetryConcurrency. */
+export type RetryBudget = { budgetPercent: number; minRetryConcurrency: number };
+
+export type CircuitBreakerLimits = {
+  maxConnections: number;
+  maxPendingRequests: number;
+  maxRequests: number;
+  /** Concurrent retries across the cluster. */
+  maxRetries: number;
+  retryBudget: RetryBudget | null;
+};
 
 /** Settings that shape an endpoint's connection pool: a change means new pools. */
 export type PoolSettings = {
@@ -47,9 +57,9 @@ const clusterFields = new Set([
 const edsFields = new Set(['eds_config', 'service_name']);
 const httpProtocolFields = new Set(['idle_timeout', 'max_requests_per_connection']);
 const circuitBreakerFields = new Set(['thresholds']);
-// max_retries / retry_budget: the router never retries yet, so no retry can exceed them;
 // track_remaining only adds stats.
 const thresholdFields = new Set(['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries', 'retry_budget', 'track_remaining']);
+const retryBudgetFields = new Set(['budget_percent', 'min_retry_concurrency']);
 
 /** Envoy's defaults: 5 s connect timeout, 1 h idle timeout for upstream HTTP connections. */
 const defaultConnectTimeoutMs = 5000;
@@ -118,7 +128,7 @@ export function compileCluster(value: unknown): ClusterSpec {
 }
 
 function compileLimits(at: FieldPath, value: unknown): CircuitBreakerLimits {
-  const limits: CircuitBreakerLimits = { ...defaultLimits };
+  const limits: CircuitBreakerLimits = { ...defaultLimits, retryBudget: null };
   const cb = optionalMessage(at, value);
   if (!cb) return limits;
   checkFields(at, cb, circuitBreakerFields);
@@ -137,6 +147,24 @@ function compileLimits(at: FieldPath, value: unknown): CircuitBreakerLimits {
     limits.maxConnections = uintWrapper(tp.field('max_connections'), threshold.max_connections) ?? limits.maxConnections;
     limits.maxPendingRequests = uintWrapper(tp.field('max_pending_requests'), threshold.max_pending_requests) ?? limits.maxPendingRequests;
     limits.maxRequests = uintWrapper(tp.field('max_requests'), threshold.max_requests) ?? limits.maxRequests;
+    limits.maxRetries = uintWrapper(tp.field('max_retries'), threshold.max_retries) ?? limits.maxRetries;
+    limits.retryBudget = compileRetryBudget(tp.field('retry_budget'), threshold.retry_budget);
   });
   return limits;
+}
+
+/** Envoy's defaults: 20 % of active requests, at least 3 concurrent retries. */
+function compileRetryBudget(at: FieldPath, value: unknown): RetryBudget | null {
+  const budget = optionalMessage(at, value);
+  if (!budget) return null;
+  checkFields(at, budget, retryBudgetFields);
+  let budgetPercent = 20;
+  const percent = optionalMessage(at.field('budget_percent'), budget.budget_percent);
+  if (percent) {
+    const v = percent.value ?? 0;
+    if (typeof v !== 'number' || !(v >= 0 && v <= 100)) throw at.field('budget_percent').field('value').error('must be a number between 0 and 100');
+    budgetPercent = v;
+  }
+  const minRetryConcurrency = uintWrapper(at.field('min_retry_concurrency'), budget.min_retry_concurrency) ?? 3;
+  return { budgetPercent, minRetryConcurrency };
 }

@@ -5,6 +5,7 @@ import {
 } from '../../upstream/envoy-config.ts';
 import { compileHeaderMatcher } from './header-matcher.ts';
 import { compileQueryParameterMatcher } from './query-parameter-matcher.ts';
+import { compileRetryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { compileRegex } from './string-matcher.ts';
 import {
   DirectResponse, PathMatch, Route, RouteAction, RouteTable, VirtualHost, WeightedClusters, type WildcardBucket,
@@ -24,11 +25,13 @@ const routeConfigFields = new Set([
   // Only relevant to header mutations and file bodies, neither of which is supported:
   'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes',
 ]);
-const virtualHostFields = new Set(['name', 'domains', 'routes', 'metadata']);
+const virtualHostFields = new Set(['name', 'domains', 'routes', 'metadata', 'retry_policy']);
 // decorator only names tracing spans (no tracing yet); metadata is informational.
 const routeFields = new Set(['name', 'match', 'route', 'direct_response', 'metadata', 'decorator']);
 const matchFields = new Set(['prefix', 'path', 'safe_regex', 'case_sensitive', 'headers', 'query_parameters']);
-const actionFields = new Set(['cluster', 'weighted_clusters', 'timeout', 'prefix_rewrite', 'host_rewrite_literal', 'cluster_not_found_response_code']);
+// idle_timeout (the stream idle timeout of a route) is not supported: it would need a timer refreshed on
+// every body chunk both ways.
+const actionFields = new Set(['cluster', 'weighted_clusters', 'timeout', 'prefix_rewrite', 'host_rewrite_literal', 'cluster_not_found_response_code', 'retry_policy']);
 const weightedFields = new Set(['clusters', 'total_weight']);
 const clusterWeightFields = new Set(['name', 'weight']);
 const directResponseFields = new Set(['status', 'body']);
@@ -60,7 +63,9 @@ export function compileRouteConfiguration(resource: string, value: unknown, cont
     const vh = message(at, v);
     checkFields(at, vh, virtualHostFields);
     const vhName = requiredString(at.field('name'), vh.name);
-    const routes = repeated(at.field('routes'), vh.routes).map((r, j) => compileRoute(at.field('routes').item(j), r, vhName, clusterNames));
+    // Envoy: the virtual host's policy applies to routes without their own (not merged field by field).
+    const vhRetry = vh.retry_policy === undefined || vh.retry_policy === null ? null : compileRetryPolicy(at.field('retry_policy'), vh.retry_policy);
+    const routes = repeated(at.field('routes'), vh.routes).map((r, j) => compileRoute(at.field('routes').item(j), r, vhName, clusterNames, vhRetry));
     const host = new VirtualHost(vhName, routes);
     const domains = repeated(at.field('domains'), vh.domains);
     if (domains.length === 0) at.field('domains').reject('must list at least one domain');
@@ -94,7 +99,7 @@ function sortedBuckets(buckets: Map<number, Map<string, VirtualHost>>): Wildcard
   return [...buckets].sort((a, b) => b[0] - a[0]).map(([length, domains]) => ({ length, domains }));
 }
 
-function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, clusterNames: Set<string>): Route {
+function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, clusterNames: Set<string>, vhRetry: RetryPolicy | null): Route {
   const r = message(at, value);
   checkFields(at, r, routeFields);
   const name = string(at.field('name'), r.name) ?? '';
@@ -125,7 +130,7 @@ function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, cl
   let action: RouteAction | null = null;
   let direct: DirectResponse | null = null;
   if (hasAction) {
-    action = compileAction(at.field('route'), message(at.field('route'), r.route), clusterNames);
+    action = compileAction(at.field('route'), message(at.field('route'), r.route), clusterNames, vhRetry);
     if (action.prefixRewrite !== null && pathMatch === PathMatch.Regex) {
       at.field('route').field('prefix_rewrite').reject('cannot be used with a safe_regex match');
     }
@@ -135,7 +140,7 @@ function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, cl
   return new Route(name, virtualHostName, pathMatch, pathValue, caseSensitive, regex, headers, queryParameters, action, direct);
 }
 
-function compileAction(at: FieldPath, a: Message, clusterNames: Set<string>): RouteAction {
+function compileAction(at: FieldPath, a: Message, clusterNames: Set<string>, vhRetry: RetryPolicy | null): RouteAction {
   checkFields(at, a, actionFields);
   const cluster = string(at.field('cluster'), a.cluster);
   const wc = optionalMessage(at.field('weighted_clusters'), a.weighted_clusters);
@@ -155,7 +160,9 @@ function compileAction(at: FieldPath, a: Message, clusterNames: Set<string>): Ro
   const code = (a.cluster_not_found_response_code ?? 'SERVICE_UNAVAILABLE') as string;
   const clusterNotFoundStatus = clusterNotFoundCodes[code];
   if (clusterNotFoundStatus === undefined) throw at.field('cluster_not_found_response_code').error(`${code} is not a known code`);
-  return new RouteAction(cluster ?? '', weighted, timeoutMs, prefixRewrite, hostRewrite, clusterNotFoundStatus);
+  const hasRetry = a.retry_policy !== undefined && a.retry_policy !== null;
+  const retryPolicy = hasRetry ? compileRetryPolicy(at.field('retry_policy'), a.retry_policy) : vhRetry;
+  return new RouteAction(cluster ?? '', weighted, timeoutMs, prefixRewrite, hostRewrite, clusterNotFoundStatus, retryPolicy);
 }
 
 function compileWeighted(at: FieldPath, wc: Message): WeightedClusters {

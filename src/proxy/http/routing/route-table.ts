@@ -4,6 +4,7 @@
 // cut off for path matching.
 import type { HeaderMatcher, RequestView } from './header-matcher.ts';
 import type { QueryParameterMatcher } from './query-parameter-matcher.ts';
+import type { RetryPolicy } from './retry-policy.ts';
 
 export const PathMatch = { Prefix: 0, Exact: 1, Regex: 2 } as const;
 export type PathMatch = (typeof PathMatch)[keyof typeof PathMatch];
@@ -40,15 +41,22 @@ export class RouteAction {
   readonly prefixRewrite: string | null;
   readonly hostRewrite: string | null;
   readonly clusterNotFoundStatus: number;
+  /** null: no retries and no per-try timeout (the router's plain path). */
+  readonly retryPolicy: RetryPolicy | null;
+  /** The policy's per_try_timeout, or 0 when it is not below the route timeout (Envoy then ignores it). */
+  readonly perTryTimeoutMs: number;
 
   constructor(cluster: string, weighted: WeightedClusters | null, timeoutMs: number, prefixRewrite: string | null,
-    hostRewrite: string | null, clusterNotFoundStatus: number) {
+    hostRewrite: string | null, clusterNotFoundStatus: number, retryPolicy: RetryPolicy | null) {
     this.cluster = cluster;
     this.weighted = weighted;
     this.timeoutMs = timeoutMs;
     this.prefixRewrite = prefixRewrite;
     this.hostRewrite = hostRewrite;
     this.clusterNotFoundStatus = clusterNotFoundStatus;
+    this.retryPolicy = retryPolicy;
+    const perTry = retryPolicy?.perTryTimeoutMs ?? 0;
+    this.perTryTimeoutMs = timeoutMs > 0 && perTry >= timeoutMs ? 0 : perTry;
   }
 
   clusterName(): string {

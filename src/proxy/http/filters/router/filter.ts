@@ -1,10 +1,12 @@
 // envoy.filters.http.router: the terminal HTTP filter. Route → cluster (weighted pick) → circuit
 // breaker → endpoint (the cluster's load balancer) → UpstreamRequest on that endpoint's pool.
 // Failures before an upstream request exists are answered as Envoy answers them (NR, NC, UO, UH).
+// A route with a retry policy goes through a RetryState (retry-state.ts), which runs the attempts.
 import { ResponseFlag } from '../../../telemetry/response-flags.ts';
 import type { HttpConnectionManagerStats } from '../../../telemetry/stat-objects.ts';
 import type { HttpStream } from '../../stream.ts';
 import { FilterStatus, type HttpFilter } from '../filter.ts';
+import { RetryState } from './retry-state.ts';
 import { LocalReplyBody, UpstreamRequest } from './upstream-request.ts';
 
 export class RouterFilter implements HttpFilter {
@@ -49,7 +51,8 @@ export class RouterFilter implements HttpFilter {
       stream.sendLocalReply(503, LocalReplyBody.noHealthyUpstream, ResponseFlag.NoHealthyUpstream);
       return FilterStatus.StopIteration;
     }
-    new UpstreamRequest(stream, route, cluster, host).start();
+    if (action.retryPolicy === null) new UpstreamRequest(stream, route, cluster, host, null).start();
+    else new RetryState(stream, route, cluster).start(host);
     return FilterStatus.StopIteration;
   }
 

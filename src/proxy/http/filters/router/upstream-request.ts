@@ -1,8 +1,9 @@
 // The router's request to one endpoint: the undici dispatch handler (legacy callback API, undici's
 // native one: no wrapper objects, raw header buffers) that streams the response downstream with
 // backpressure both ways, applies the route timeout, and turns failures into Envoy's local replies.
-// One object per request; its callbacks are prototype methods and the timer takes it as an argument,
-// so no closure is allocated per request (DESIGN.md habit 7).
+// One object per request, or per attempt when the route retries (retry-state.ts drives the attempts
+// then, and this object's timer is the per-try timeout); its callbacks are prototype methods and the
+// timer takes it as an argument, so no closure is allocated per request (DESIGN.md habit 7).
 import type { Dispatcher } from 'undici';
 import { ResponseFlag } from '../../../telemetry/response-flags.ts';
 import type { Cluster } from '../../../upstream/cluster.ts';
@@ -11,6 +12,7 @@ import type { Host } from '../../../upstream/host.ts';
 import { responseHeaders } from '../../headers.ts';
 import type { Route } from '../../routing/route-table.ts';
 import type { HttpStream, StreamUpstream } from '../../stream.ts';
+import type { RetryState } from './retry-state.ts';
 
 const resetBefore = 'upstream connect error or disconnect/reset before headers. reset reason: ';
 export const LocalReplyBody = {
@@ -23,6 +25,10 @@ export const LocalReplyBody = {
 } as const;
 
 const cancelled = new Error('upstream request cancelled');
+
+/** Why an attempt failed before its response started (for the retry decision). */
+export const ResetKind = { ConnectFailure: 0, Reset: 1, PerTryTimeout: 2 } as const;
+export type ResetKind = (typeof ResetKind)[keyof typeof ResetKind];
 
 function onRouteTimeout(request: UpstreamRequest): void {
   request.onTimeout();
@@ -37,6 +43,9 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   readonly cluster: Cluster;
   readonly host: Host;
   readonly pool: EndpointPool;
+  /** The retries of the request when its route has a retry policy; null on the plain path. */
+  readonly retry: RetryState | null;
+  /** The route timeout (plain path) or the per-try timeout (with a retry policy); 0: none. */
   readonly timeoutMs: number;
   timer: NodeJS.Timeout | null = null;
   abortUpstream: ((err?: Error) => void) | null = null;
@@ -55,22 +64,34 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   inOnHeaders = false;
   resumedInOnHeaders = false;
 
-  constructor(stream: HttpStream, route: Route, cluster: Cluster, host: Host) {
+  constructor(stream: HttpStream, route: Route, cluster: Cluster, host: Host, retry: RetryState | null) {
     this.stream = stream;
     this.cluster = cluster;
     this.host = host;
     this.pool = host.pool;
+    this.retry = retry;
     const action = route.action!;
-    this.timeoutMs = action.timeoutMs;
-    const headers = stream.requestHeaders;
-    const authority = action.hostRewrite ?? stream.authority;
-    if (authority !== '') headers.push('host', authority);
-    this.dispatchOptions = {
-      method: stream.method as Dispatcher.HttpMethod,
-      path: route.rewritePath(stream.path),
-      headers,
-      body: stream.hasBody ? stream.req : null,
-    };
+    if (retry === null) {
+      this.timeoutMs = action.timeoutMs;
+      const headers = stream.requestHeaders;
+      const authority = action.hostRewrite ?? stream.authority;
+      if (authority !== '') headers.push('host', authority);
+      this.dispatchOptions = {
+        method: stream.method as Dispatcher.HttpMethod,
+        path: route.rewritePath(stream.path),
+        headers,
+        body: stream.hasBody ? stream.req : null,
+      };
+    } else {
+      // The retry state added the host header and rewrote the path once for all attempts.
+      this.timeoutMs = action.perTryTimeoutMs;
+      this.dispatchOptions = {
+        method: stream.method as Dispatcher.HttpMethod,
+        path: retry.path,
+        headers: stream.requestHeaders,
+        body: retry.body === null ? null : retry.body.attach(),
+      };
+    }
   }
 
   /** Hands the request to the endpoint's pool. */
@@ -78,12 +99,13 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     const stats = this.cluster.stats;
     stats.upstreamRqTotal++;
     stats.upstreamRqActive++;
-    this.stream.upstream = this;
+    if (this.retry === null) this.stream.upstream = this;
     if (!this.pool.dispatch(this)) {
       this.finished = true;
       stats.upstreamRqActive--;
       stats.upstreamRqPendingOverflow++;
       stats.recordCode(503);
+      this.retry?.onFinal();
       this.stream.sendLocalReply(503, LocalReplyBody.overflow, ResponseFlag.UpstreamOverflow);
       return;
     }
@@ -107,6 +129,14 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational: not forwarded
+    const retry = this.retry;
+    if (retry !== null) {
+      // Retried: this attempt was abandoned, and its response goes nowhere.
+      if (retry.onAttemptHeaders(this, statusCode, rawHeaders)) return false;
+      // As Envoy: once the response goes downstream the per-try timeout no longer applies.
+      this.clearTimer();
+      retry.onResponseStarted();
+    }
     this.headersReceived = true;
     this.resumeUpstream = resume;
     this.cluster.stats.recordCode(statusCode);
@@ -139,6 +169,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     this.pool.release(this);
     if (this.finished) return;
     this.finish();
+    this.retry?.onFinal();
     if (this.stream.headersWritten) this.stream.res.end();
     else this.completedWhileHeld = true;
   }
@@ -149,11 +180,17 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     if (this.finished) return;
     this.finish();
     const stream = this.stream;
+    const retry = this.retry;
     if (this.headersReceived) {
       // Reset after the response started: all that can be done is to abort the downstream too.
+      retry?.onFinal();
       stream.responseFlags |= ResponseFlag.UpstreamRemoteReset;
       stream.reset();
       return;
+    }
+    if (retry !== null) {
+      if (retry.onAttemptReset(this, this.connected ? ResetKind.Reset : ResetKind.ConnectFailure)) return;
+      retry.onFinal();
     }
     this.cluster.stats.recordCode(503);
     if (!this.connected) {
@@ -193,6 +230,10 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   onTimeout(): void {
     this.timer = null;
     if (this.finished) return;
+    if (this.retry !== null) {
+      this.onPerTryTimeout(this.retry);
+      return;
+    }
     const stream = this.stream;
     const stats = this.cluster.stats;
     stats.upstreamRqTimeout++;
@@ -207,9 +248,28 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     }
   }
 
+  /** Envoy's per-try timeout: a retriable reset (5xx, gateway-error, reset), else 504 UT. */
+  private onPerTryTimeout(retry: RetryState): void {
+    const stats = this.cluster.stats;
+    stats.upstreamRqPerTryTimeout++;
+    this.cancel();
+    if (retry.onAttemptReset(this, ResetKind.PerTryTimeout)) return;
+    retry.onFinal();
+    stats.recordCode(504);
+    this.stream.sendLocalReply(504, LocalReplyBody.timeout, ResponseFlag.UpstreamRequestTimeout);
+  }
+
+  /** Drops this attempt without answering the stream (it is retried, or the retry state answered). */
+  abandon(): void {
+    if (!this.finished) this.cancel();
+  }
+
   // ----
 
   private startTimer(): void {
+    // With a retry policy the route timeout is the retry state's (it spans all attempts); the timer
+    // here is the per-try timeout.
+    this.retry?.startRouteTimer();
     if (this.timeoutMs > 0 && this.timer === null) this.timer = setTimeout(onRouteTimeout, this.timeoutMs, this);
   }
 

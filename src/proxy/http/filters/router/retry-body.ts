@@ -1,0 +1,86 @@
+// The downstream request body of a request whose route may retry. The body still streams to the first
+// attempt as it arrives (with backpressure), and a copy is kept, up to Envoy's default buffer limit
+// (per_connection_buffer_limit_bytes, 1 MiB), so that a retry can send it again. Once more than that
+// has arrived the copy is dropped and the request is no longer retried (as Envoy abandons the retry
+// when its retry buffer overflows).
+//
+// Each attempt gets its own Readable: undici destroys a request body when its attempt fails, and the
+// downstream request (node's IncomingMessage) must survive that so that the next attempt can continue
+// reading it. Only built for routes with a retry policy and requests with a body.
+import type { IncomingMessage } from 'node:http';
+import { Readable } from 'node:stream';
+
+/** Envoy's default per_connection_buffer_limit_bytes, which bounds the retry buffer. */
+export const retryBufferLimit = 1024 * 1024;
+
+/** The body one attempt sends: what was kept so far, then what still arrives downstream. */
+class AttemptBody extends Readable {
+  readonly owner: RetryBody;
+
+  constructor(owner: RetryBody) {
+    super();
+    this.owner = owner;
+  }
+
+  override _read(): void {
+    // undici wants more: let the downstream flow again (only the current attempt may resume it).
+    if (this.owner.current === this) this.owner.req.resume();
+  }
+}
+
+export class RetryBody {
+  readonly req: IncomingMessage;
+  /** Kept chunks (empty once overflowed). */
+  chunks: Buffer[] = [];
+  size = 0;
+  /** More than retryBufferLimit arrived: no copy, no retry. */
+  overflowed = false;
+  /** The downstream request body has ended. */
+  ended = false;
+  current: AttemptBody | null = null;
+
+  constructor(req: IncomingMessage) {
+    this.req = req;
+    req.on('data', this.onData.bind(this));
+    req.on('end', this.onEnd.bind(this));
+  }
+
+  /** A fresh body for the next attempt, replaying what was kept. */
+  attach(): Readable {
+    const body = new AttemptBody(this);
+    for (const chunk of this.chunks) body.push(chunk);
+    if (this.ended) body.push(null);
+    this.current = body;
+    return body;
+  }
+
+  /** The current attempt is over: hold the downstream (backpressure) until the next attempt attaches. */
+  detach(): void {
+    this.current = null;
+    if (!this.ended) this.req.pause();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (!this.overflowed) {
+      this.size += chunk.length;
+      if (this.size > retryBufferLimit) {
+        this.overflowed = true;
+        this.chunks = [];
+      } else {
+        this.chunks.push(chunk);
+      }
+    }
+    const body = this.current;
+    if (body === null || body.destroyed) {
+      this.req.pause();
+      return;
+    }
+    if (!body.push(chunk)) this.req.pause();
+  }
+
+  private onEnd(): void {
+    this.ended = true;
+    const body = this.current;
+    if (body !== null && !body.destroyed) body.push(null);
+  }
+}

@@ -20,6 +20,7 @@ export type {
   HTTPFaultInjectionAbort, HTTPFaultInjectionDelay, HTTPMirrorPolicy, HTTPRedirect, HTTPRetry, HTTPRewrite,
   RegexRewrite,
 } from './kinds/http-policies.ts';
+export { GRPC_STATUS_NAMES } from './kinds/http-policies.ts';
 export type { HTTPRoute, HTTPRouteDestination } from './kinds/http-route.ts';
 export type {
   L4MatchAttributes, TCPRoute, TLSMatchAttributes, TLSRoute, VirtualServiceSpec,

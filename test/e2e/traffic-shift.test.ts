@@ -11,6 +11,19 @@ import { background, countBy, send } from './traffic.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
+async function fetchProductpage(user: string): Promise<any> {
+  const { request } = await import('node:http');
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: entry, path: '/productpage', headers: { host: 'productpage:9080', 'end-user': user } }, (res) => {
+      let text = '';
+      res.on('data', (c) => (text += c));
+      res.on('end', () => resolve(JSON.parse(text)));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const istioSamples = fileURLToPath(new URL('../../../shared/compat/istio/bookinfo-networking/', import.meta.url));
 
 let mesh: Mesh;
@@ -112,6 +125,22 @@ test('Istio\'s own bookinfo YAML works unchanged: a header match sends jason to 
     return c.v3 === undefined && c.v1 !== undefined ? c : false;
   });
   assert.ok(split.v1 > split.v2, `80/20 split: ${JSON.stringify(split)}`);
+});
+
+test('Istio\'s ratings-test-abort sample: jason\'s calls to ratings fail with 500, everyone else\'s pass', {
+  skip: existsSync(istioSamples) ? false : `Istio samples not found at ${istioSamples}`,
+}, async () => {
+  await mesh.apply(reviewsSplit(0, 100)); // reviews v2 calls ratings
+  await mesh.apply(readFileSync(istioSamples + 'virtual-service-ratings-test-abort.yaml', 'utf8'));
+  const ratingsOf = async (user: string) => {
+    const r = await fetchProductpage(user);
+    return r.reviews?.ratings;
+  };
+  await waitFor('the abort in force for jason', async () => (await ratingsOf('jason'))?.error === 'ratings answered 500');
+  for (let i = 0; i < 5; i++) assert.deepEqual(await ratingsOf('jason'), { error: 'ratings answered 500' });
+  for (let i = 0; i < 5; i++) assert.equal((await ratingsOf('someone'))?.color, 'black');
+  const stats = await (await fetch(`http://127.0.0.1:${bookinfo.reviews.find((w) => w.version === 'v2')!.proxy.ready.adminPort}/stats/prometheus`)).text();
+  assert.match(stats, /envoy_http_fault_aborts_injected\{[^}]*\} [1-9]/);
 });
 
 test('a sidecar admin port serves config_dump and stats, and POST /drain takes it out of readiness', async () => {

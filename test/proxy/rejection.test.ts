@@ -122,10 +122,10 @@ describe('rejected route configurations', () => {
 describe('rejected listeners', () => {
   const withHcm = (extra: object, options: Parameters<typeof httpConnectionManager>[0] = {}) =>
     [listener('outbound', httpConnectionManager({ rds: 'routes', ...options, extra: extra as Record<string, unknown> }))];
-  const fault = { name: 'envoy.filters.http.fault', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' } };
+  const lua = { name: 'envoy.filters.http.lua', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua' } };
   const cases: [string, object[], RegExp][] = [
-    ['an HTTP filter it does not implement', withHcm({}, { httpFilters: [fault, routerFilter] }),
-      /^Listener outbound: filter_chains\[0\]\.filters\[0\]\.typed_config\.http_filters\[0\] \(envoy\.filters\.http\.fault\): filter type type\.googleapis\.com\/envoy\.extensions\.filters\.http\.fault\.v3\.HTTPFault is not supported/],
+    ['an HTTP filter it does not implement', withHcm({}, { httpFilters: [lua, routerFilter] }),
+      /^Listener outbound: filter_chains\[0\]\.filters\[0\]\.typed_config\.http_filters\[0\] \(envoy\.filters\.http\.lua\): filter type type\.googleapis\.com\/envoy\.extensions\.filters\.http\.lua\.v3\.Lua is not supported/],
     ['a filter chain without the router last', withHcm({}, { httpFilters: [] }), /http_filters must end with the router filter/],
     ['an HTTP/2 codec', withHcm({ codec_type: 'HTTP2' }), /typed_config\.codec_type HTTP2 is not supported/],
     ['access logs', withHcm({ access_log: [{ name: 'envoy.access_loggers.file' }] }), /typed_config\.access_log is not supported/],
@@ -146,8 +146,8 @@ describe('rejected listeners', () => {
   }
 
   it('accepts an optional HTTP filter it does not implement by skipping it', async () => {
-    const optionalFault = { name: 'envoy.filters.http.fault', is_optional: true, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault' } };
-    await harness.dataPlane.updateListeners(withHcm({}, { httpFilters: [optionalFault, routerFilter] }));
+    const optionalLua = { name: 'envoy.filters.http.lua', is_optional: true, typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.lua.v3.Lua' } };
+    await harness.dataPlane.updateListeners(withHcm({}, { httpFilters: [optionalLua, routerFilter] }));
     await stillServes();
     await harness.dataPlane.updateListeners(goodListeners());
   });

@@ -187,12 +187,14 @@ export const corsPolicy: Schema<CorsPolicy> = object<CorsPolicy>({
   unmatchedPreflights: enumOf(UNMATCHED_PREFLIGHTS),
 });
 
-// gRPC status names (https://github.com/grpc/grpc/blob/master/doc/statuscodes.md).
-const GRPC_STATUS = new Set([
+// gRPC status names, in code order: a name's index is its code
+// (https://github.com/grpc/grpc/blob/master/doc/statuscodes.md).
+export const GRPC_STATUS_NAMES: readonly string[] = [
   'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
   'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
   'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
-]);
+];
+const GRPC_STATUS = new Set(GRPC_STATUS_NAMES);
 
 export interface HTTPFaultInjectionDelay {
   /** Deprecated: use percentage. */

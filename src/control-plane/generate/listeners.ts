@@ -5,18 +5,21 @@ import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { hostAliases } from './hosts.ts';
 import { httpProtocols, virtualHost } from './routes.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
+import { faultFilter } from './fault.ts';
 import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outboundHttpRouteName } from './names.ts';
 
 const router = { name: 'envoy.filters.http.router', typed_config: { '@type': TypeUrl.Router } };
+/** Client-side HTTP filters, in order; the router is always last. */
+const outboundHttpFilters = [faultFilter, router];
 
-function httpConnectionManager(statPrefix: string, routeSpecifier: EnvoyResource): EnvoyResource {
+function httpConnectionManager(statPrefix: string, routeSpecifier: EnvoyResource, httpFilters: EnvoyResource[]): EnvoyResource {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
       '@type': TypeUrl.HttpConnectionManager,
       stat_prefix: statPrefix,
       ...routeSpecifier,
-      http_filters: [router],
+      http_filters: httpFilters,
     },
   };
 }
@@ -31,7 +34,7 @@ export function outboundListeners(proxy: ProxyNode): EnvoyResource[] {
     filter_chains: [{
       filters: [httpConnectionManager(outboundHttpListenerName, {
         rds: { route_config_name: outboundHttpRouteName, config_source: { ads: {}, resource_api_version: 'V3' } },
-      })],
+      }, outboundHttpFilters)],
     }],
   }];
 }
@@ -53,7 +56,7 @@ export function inboundListeners(proxy: ProxyNode): EnvoyResource[] {
               routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: inboundClusterName(p.servicePort), timeout: { seconds: 0 } } }],
             }],
           },
-        })],
+        }, [router])],
       }],
     };
   });
@@ -81,7 +84,7 @@ export function apiListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings:
               '@type': TypeUrl.HttpConnectionManager,
               stat_prefix: name,
               route_config: { name, virtual_hosts: [vhost] },
-              http_filters: [router],
+              http_filters: outboundHttpFilters,
             },
           },
         });

@@ -7,6 +7,7 @@ import type { MeshSnapshot, ProxyNode, Service, ServicePort } from '../registry/
 import { duration, type EnvoyResource } from './envoy-types.ts';
 import { findService, hostAliases, hostMatches, resolveHost } from './hosts.ts';
 import { blackHoleClusterName, outboundClusterName, outboundHttpRouteName, virtualHostName } from './names.ts';
+import { faultPerRouteConfig } from './fault.ts';
 import { retryPolicy } from './retries.ts';
 import { destinationRuleFor, subsetsOf } from './subsets.ts';
 
@@ -67,10 +68,12 @@ function translateVirtualService(ctx: RouteContext, vs: VirtualService, service:
   http.forEach((rule, i) => {
     const where = `VirtualService ${vs.metadata.namespace}/${vs.metadata.name}: spec.http[${i}]`;
     const action = routeAction(ctx, vs, rule, port, where);
+    const fault = faultPerRouteConfig(rule.fault);
+    const perFilter = fault ? { typed_per_filter_config: fault } : {};
     const matches: (HTTPMatchRequest | undefined)[] = rule.match && rule.match.length > 0 ? rule.match : [undefined];
     for (const m of matches) {
       if (!matchAppliesHere(m, ctx.proxy, port)) continue;
-      routes.push({ name: rule.name ?? `${vs.metadata.name}.${i}`, match: routeMatch(m), ...action });
+      routes.push({ name: rule.name ?? `${vs.metadata.name}.${i}`, match: routeMatch(m), ...action, ...perFilter });
     }
   });
   if (http.length === 0) routes.push(defaultRoute(service, port));
@@ -136,7 +139,7 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     const inline = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString() : undefined);
     return { direct_response: { status: rule.directResponse.status, ...(inline !== undefined ? { body: { inline_string: inline } } : {}) } };
   }
-  for (const unsupported of ['redirect', 'rewrite', 'fault', 'mirror', 'mirrors', 'corsPolicy', 'headers', 'delegate'] as const) {
+  for (const unsupported of ['redirect', 'rewrite', 'mirror', 'mirrors', 'corsPolicy', 'headers', 'delegate'] as const) {
     if (rule[unsupported] !== undefined) ctx.warnings.push(`${where}.${unsupported}: not applied yet by this version of Weft`);
   }
   const timeoutMs = rule.timeout !== undefined ? parseDuration(rule.timeout) ?? 0 : 0;

@@ -95,14 +95,15 @@ function compileHttpFilters(at: FieldPath, value: unknown): ((context: HttpFilte
     const typeUrl = typed ? typeUrlOf(typed) : '';
     if (last && typeUrl !== TypeUrl.Router) fp.reject(`(${name || typeUrl || 'unnamed'}) must be the router (${TypeUrl.Router})`);
     if (!last && typeUrl === TypeUrl.Router) fp.reject('the router must be the last filter');
-    // A disabled filter only runs where a route enables it (typed_per_filter_config, not supported).
+    // A disabled filter only runs where a route enables it through typed_per_filter_config; enabling it
+    // per route is not supported yet, so it is left out of the chain (a route's entry for it is never read).
     if (bool(fp.field('disabled'), f.disabled) === true) return;
     const compile = typed ? httpFilterCompiler(typeUrl) : undefined;
     if (compile === undefined) {
       if (bool(fp.field('is_optional'), f.is_optional) === true) return;
       throw fp.error(`(${name || 'unnamed'}): filter type ${typeUrl || '(no typed_config)'} is not supported`);
     }
-    factories.push(compile(typed!, fp.field('typed_config')));
+    factories.push(compile(typed!, fp.field('typed_config'), name));
   });
   return factories;
 }

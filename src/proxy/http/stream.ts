@@ -119,6 +119,25 @@ export class HttpStream implements RequestView, ParsedRequest {
     this.encodeHeaders();
   }
 
+  /**
+   * A gRPC local reply: HTTP 200, content-type application/grpc, and grpc-status / grpc-message as a
+   * trailers-only response (HTTP/1.1 has no trailers-only form: they are sent as headers, no body).
+   */
+  sendGrpcLocalReply(grpcStatus: number, grpcMessage: string, flags: number): void {
+    this.responseFlags |= flags;
+    if (this.complete) return;
+    if (this.headersWritten) {
+      this.reset();
+      return;
+    }
+    this.responseStatus = 200;
+    this.responseHeaders = [
+      'content-type', 'application/grpc', 'grpc-status', String(grpcStatus), 'grpc-message', grpcMessage, 'content-length', '0',
+    ];
+    this.localBody = emptyBody;
+    this.encodeHeaders();
+  }
+
   /** Aborts the downstream side (HTTP/1.1: closes the connection). */
   reset(): void {
     if (this.complete) return;

@@ -24,6 +24,10 @@ export const ResponseFlag = {
   LocalReset: 1 << 9,
   /** URX: the request was rejected because its retry limit (num_retries) was reached. */
   UpstreamRetryLimitExceeded: 1 << 10,
+  /** DI: the request was delayed by the fault filter. */
+  DelayInjected: 1 << 11,
+  /** FI: the request was aborted by the fault filter. */
+  FaultInjected: 1 << 12,
 } as const;
 
 const shortNames: [number, string][] = [
@@ -38,6 +42,8 @@ const shortNames: [number, string][] = [
   [ResponseFlag.NoClusterFound, 'NC'],
   [ResponseFlag.LocalReset, 'LR'],
   [ResponseFlag.UpstreamRetryLimitExceeded, 'URX'],
+  [ResponseFlag.DelayInjected, 'DI'],
+  [ResponseFlag.FaultInjected, 'FI'],
 ];
 
 /** `UF,UT` as Envoy prints them, or `-` when no flag is set. */

@@ -72,15 +72,33 @@ export class HttpConnectionManagerStats {
   noRoute = 0;
   noCluster = 0;
   rqDirectResponse = 0;
+  /** The fault filter's stats (`<stat_prefix>.fault.*`), created when a fault filter is configured. */
+  fault: FaultFilterStats | null = null;
 
   constructor(prefix: string) {
     this.prefix = prefix;
     this.labels = { envoy_http_conn_manager_prefix: prefix };
   }
 
+  /** The fault filter's stats of this connection manager, created on first use (config time). */
+  faultStats(): FaultFilterStats {
+    if (this.fault === null) this.fault = new FaultFilterStats();
+    return this.fault;
+  }
+
   recordResponse(status: number): void {
     if (status >= 100 && status < 600) this.downstreamRqByClass[(status / 100) | 0]++;
   }
+}
+
+/** envoy.filters.http.fault's stats of one connection manager. */
+export class FaultFilterStats {
+  delaysInjected = 0;
+  abortsInjected = 0;
+  /** Requests with a fault injected and not finished yet (one per request, delay and abort together). */
+  activeFaults = 0;
+  /** Faults not injected because max_active_faults was reached. */
+  faultsOverflow = 0;
 }
 
 export class TcpProxyStats {

@@ -7,7 +7,7 @@
 // connection manager or listener (stat-objects.ts), and each metric here reads those fields in its
 // `collect()` when the registry is scraped: labels are built at scrape time only.
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ClusterStats, HttpConnectionManagerStats, ListenerStats, TcpProxyStats, codeClasses } from './stat-objects.ts';
+import { ClusterStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, TcpProxyStats, codeClasses } from './stat-objects.ts';
 
 type Labels = Record<string, string>;
 type Emit = (labels: Labels, value: number) => void;
@@ -138,6 +138,20 @@ export class ProxyStats {
       for (const s of hcms.values()) emit(s.labels, s.rqDirectResponse);
     });
 
+    // The fault filter of HTTP connection managers (Envoy: http.<stat_prefix>.fault.*), only where one is configured.
+    this.counter('envoy_http_fault_delays_injected', 'Requests delayed by the fault filter', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.fault !== null) emit(s.labels, s.fault.delaysInjected);
+    });
+    this.counter('envoy_http_fault_aborts_injected', 'Requests aborted by the fault filter', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.fault !== null) emit(s.labels, s.fault.abortsInjected);
+    });
+    this.gauge('envoy_http_fault_active_faults', 'Requests with a fault injected that are not finished', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.fault !== null) emit(s.labels, s.fault.activeFaults);
+    });
+    this.counter('envoy_http_fault_faults_overflow', 'Faults not injected because max_active_faults was reached', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.fault !== null) emit(s.labels, s.fault.faultsOverflow);
+    });
+
     // TCP proxies.
     this.counter('envoy_tcp_downstream_cx_total', 'Downstream connections', ['envoy_tcp_prefix'], (emit) => {
       for (const s of tcps.values()) emit(s.labels, s.downstreamCxTotal);
@@ -212,4 +226,4 @@ export class ProxyStats {
   }
 }
 
-export { ClusterStats, HttpConnectionManagerStats, ListenerStats, TcpProxyStats };
+export { ClusterStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, TcpProxyStats };

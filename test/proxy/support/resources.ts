@@ -86,3 +86,13 @@ export function httpListener(name: string, options: { rds?: string; routeConfig?
 export function tcpListener(name: string, cluster: string, options: { port?: number } = {}): Obj {
   return listener(name, { '@type': TypeUrl.TcpProxy, stat_prefix: name, cluster }, options);
 }
+
+/** The fault filter as Istio puts it in http_filters (before the router): empty unless `config` is given. */
+export function faultFilter(config: Obj = {}): Obj {
+  return { name: 'envoy.filters.http.fault', typed_config: { '@type': TypeUrl.Fault, ...config } };
+}
+
+/** A route's (or virtual host's) typed_per_filter_config carrying an HTTPFault for the fault filter. */
+export function perRouteFault(config: Obj): Obj {
+  return { typed_per_filter_config: { 'envoy.filters.http.fault': { '@type': TypeUrl.Fault, ...config } } };
+}

@@ -3,6 +3,7 @@ import {
   FieldPath, boolWrapper, checkFields, durationMs, integer, message, optionalMessage, repeated, requiredString, string,
   uintWrapper, type Message,
 } from '../../upstream/envoy-config.ts';
+import { compilePerFilterConfig, type PerFilterConfig } from './per-filter-config.ts';
 import { compileHeaderMatcher } from './header-matcher.ts';
 import { compileQueryParameterMatcher } from './query-parameter-matcher.ts';
 import { compileRetryPolicy, type RetryPolicy } from './retry-policy.ts';
@@ -23,11 +24,11 @@ export const defaultRouteTimeoutMs = 15_000;
 const routeConfigFields = new Set([
   'name', 'virtual_hosts', 'validate_clusters', 'ignore_port_in_host_matching',
   // Only relevant to header mutations and file bodies, neither of which is supported:
-  'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes',
+  'most_specific_header_mutations_wins', 'max_direct_response_body_size_bytes', 'typed_per_filter_config',
 ]);
-const virtualHostFields = new Set(['name', 'domains', 'routes', 'metadata', 'retry_policy']);
+const virtualHostFields = new Set(['name', 'domains', 'routes', 'metadata', 'retry_policy', 'typed_per_filter_config']);
 // decorator only names tracing spans (no tracing yet); metadata is informational.
-const routeFields = new Set(['name', 'match', 'route', 'direct_response', 'metadata', 'decorator']);
+const routeFields = new Set(['name', 'match', 'route', 'direct_response', 'metadata', 'decorator', 'typed_per_filter_config']);
 const matchFields = new Set(['prefix', 'path', 'safe_regex', 'case_sensitive', 'headers', 'query_parameters']);
 // idle_timeout (the stream idle timeout of a route) is not supported: it would need a timer refreshed on
 // every body chunk both ways.
@@ -57,6 +58,8 @@ export function compileRouteConfiguration(resource: string, value: unknown, cont
   let defaultHost: VirtualHost | null = null;
   const seenDomains = new Set<string>();
   const clusterNames = new Set<string>();
+  const rcFilters = compilePerFilterConfig(root.field('typed_per_filter_config'), rc.typed_per_filter_config, null,
+    `route configuration ${name || '(unnamed)'}`);
 
   repeated(root.field('virtual_hosts'), rc.virtual_hosts).forEach((v, i) => {
     const at = root.field('virtual_hosts').item(i);
@@ -65,7 +68,9 @@ export function compileRouteConfiguration(resource: string, value: unknown, cont
     const vhName = requiredString(at.field('name'), vh.name);
     // Envoy: the virtual host's policy applies to routes without their own (not merged field by field).
     const vhRetry = vh.retry_policy === undefined || vh.retry_policy === null ? null : compileRetryPolicy(at.field('retry_policy'), vh.retry_policy);
-    const routes = repeated(at.field('routes'), vh.routes).map((r, j) => compileRoute(at.field('routes').item(j), r, vhName, clusterNames, vhRetry));
+    const vhFilters = compilePerFilterConfig(at.field('typed_per_filter_config'), vh.typed_per_filter_config, rcFilters, `virtual host ${vhName}`);
+    const routes = repeated(at.field('routes'), vh.routes)
+      .map((r, j) => compileRoute(at.field('routes').item(j), r, vhName, clusterNames, vhRetry, vhFilters));
     const host = new VirtualHost(vhName, routes);
     const domains = repeated(at.field('domains'), vh.domains);
     if (domains.length === 0) at.field('domains').reject('must list at least one domain');
@@ -99,7 +104,8 @@ function sortedBuckets(buckets: Map<number, Map<string, VirtualHost>>): Wildcard
   return [...buckets].sort((a, b) => b[0] - a[0]).map(([length, domains]) => ({ length, domains }));
 }
 
-function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, clusterNames: Set<string>, vhRetry: RetryPolicy | null): Route {
+function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, clusterNames: Set<string>, vhRetry: RetryPolicy | null,
+  vhFilters: PerFilterConfig): Route {
   const r = message(at, value);
   checkFields(at, r, routeFields);
   const name = string(at.field('name'), r.name) ?? '';
@@ -137,7 +143,9 @@ function compileRoute(at: FieldPath, value: unknown, virtualHostName: string, cl
   } else {
     direct = compileDirectResponse(at.field('direct_response'), message(at.field('direct_response'), r.direct_response));
   }
-  return new Route(name, virtualHostName, pathMatch, pathValue, caseSensitive, regex, headers, queryParameters, action, direct);
+  const filters = compilePerFilterConfig(at.field('typed_per_filter_config'), r.typed_per_filter_config, vhFilters,
+    `route ${name || '(unnamed)'} of virtual host ${virtualHostName}`);
+  return new Route(name, virtualHostName, pathMatch, pathValue, caseSensitive, regex, headers, queryParameters, action, direct, filters);
 }
 
 function compileAction(at: FieldPath, a: Message, clusterNames: Set<string>, vhRetry: RetryPolicy | null): RouteAction {

@@ -87,9 +87,16 @@ export class Route {
   /** Exactly one of action and directResponse is set. */
   readonly action: RouteAction | null;
   readonly directResponse: DirectResponse | null;
+  /**
+   * typed_per_filter_config by filter name (the name in the connection manager's http_filters), each
+   * compiled by its filter's per-route compiler; the virtual host's and route configuration's entries
+   * are merged in, the most specific winning. null when none applies (a filter then uses its own config).
+   */
+  readonly perFilterConfig: ReadonlyMap<string, object> | null;
 
   constructor(name: string, virtualHostName: string, pathMatch: PathMatch, pathValue: string, caseSensitive: boolean,
-    regex: RegExp | null, headers: HeaderMatcher[], queryParameters: QueryParameterMatcher[], action: RouteAction | null, directResponse: DirectResponse | null) {
+    regex: RegExp | null, headers: HeaderMatcher[], queryParameters: QueryParameterMatcher[], action: RouteAction | null, directResponse: DirectResponse | null,
+    perFilterConfig: ReadonlyMap<string, object> | null) {
     this.name = name;
     this.virtualHostName = virtualHostName;
     this.pathMatch = pathMatch;
@@ -100,6 +107,7 @@ export class Route {
     this.queryParameters = queryParameters;
     this.action = action;
     this.directResponse = directResponse;
+    this.perFilterConfig = perFilterConfig;
   }
 
   /** `path` is the request path without its query string. */

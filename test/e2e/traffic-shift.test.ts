@@ -143,6 +143,43 @@ test('Istio\'s ratings-test-abort sample: jason\'s calls to ratings fail with 50
   assert.match(stats, /envoy_http_fault_aborts_injected\{[^}]*\} [1-9]/);
 });
 
+test('VirtualService headers, rewrite and redirect take effect on live traffic', async () => {
+  await mesh.apply(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+  - match: [{ uri: { prefix: /old } }]
+    redirect: { uri: /reviews/1, redirectCode: 308 }
+  - match: [{ uri: { prefix: /r/ } }]
+    rewrite: { uri: /reviews/ }
+    headers: { response: { set: { x-rewritten: "yes" } } }
+    route: [{ destination: { host: reviews, subset: v1 } }]
+  - route: [{ destination: { host: reviews, subset: v1 } }]
+`);
+  const { request } = await import('node:http');
+  const outbound = bookinfo.productpage.proxy.ready.outboundPort!;
+  const call = (path: string) => new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: outbound, path, headers: { host: 'reviews:9080' } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const rewritten = await waitFor('the rewrite in force', async () => {
+    const r = await call('/r/5');
+    return r.headers['x-rewritten'] === 'yes' ? r : false;
+  });
+  assert.equal(rewritten.status, 200);
+  assert.equal(JSON.parse(rewritten.body).id, '5', 'the app saw /reviews/5');
+  const moved = await call('/old/page?x=1');
+  assert.equal(moved.status, 308);
+  assert.equal(moved.headers.location, 'http://reviews:9080/reviews/1?x=1');
+});
+
 test('a sidecar admin port serves config_dump and stats, and POST /drain takes it out of readiness', async () => {
   const admin = `http://127.0.0.1:${bookinfo.ratings.proxy.ready.adminPort}`;
   assert.equal((await fetch(`${admin}/ready`)).status, 200);

@@ -8,6 +8,7 @@ import { duration, type EnvoyResource } from './envoy-types.ts';
 import { findService, hostAliases, hostMatches, resolveHost } from './hosts.ts';
 import { blackHoleClusterName, outboundClusterName, outboundHttpRouteName, virtualHostName } from './names.ts';
 import { faultPerRouteConfig } from './fault.ts';
+import { applyRewrite, headerMutations, mergeHeaderMutations, redirectAction } from './http-actions.ts';
 import { retryPolicy } from './retries.ts';
 import { destinationRuleFor, subsetsOf } from './subsets.ts';
 
@@ -69,11 +70,14 @@ function translateVirtualService(ctx: RouteContext, vs: VirtualService, service:
     const where = `VirtualService ${vs.metadata.namespace}/${vs.metadata.name}: spec.http[${i}]`;
     const action = routeAction(ctx, vs, rule, port, where);
     const fault = faultPerRouteConfig(rule.fault);
-    const perFilter = fault ? { typed_per_filter_config: fault } : {};
+    const perRoute = { ...headerMutations(rule.headers), ...(fault ? { typed_per_filter_config: fault } : {}) };
     const matches: (HTTPMatchRequest | undefined)[] = rule.match && rule.match.length > 0 ? rule.match : [undefined];
     for (const m of matches) {
       if (!matchAppliesHere(m, ctx.proxy, port)) continue;
-      routes.push({ name: rule.name ?? `${vs.metadata.name}.${i}`, match: routeMatch(m), ...action, ...perFilter });
+      const forMatch = action.route ? { ...action, route: applyRewrite(action.route as EnvoyResource, rule.rewrite, m) } : action;
+      const headers = action.destinationHeaders ? mergeHeaderMutations(perRoute, action.destinationHeaders as EnvoyResource) : perRoute;
+      const { destinationHeaders: _unused, ...envoyAction } = forMatch;
+      routes.push({ name: rule.name ?? `${vs.metadata.name}.${i}`, match: routeMatch(m), ...envoyAction, ...headers });
     }
   });
   if (http.length === 0) routes.push(defaultRoute(service, port));
@@ -139,9 +143,10 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     const inline = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString() : undefined);
     return { direct_response: { status: rule.directResponse.status, ...(inline !== undefined ? { body: { inline_string: inline } } : {}) } };
   }
-  for (const unsupported of ['redirect', 'rewrite', 'mirror', 'mirrors', 'corsPolicy', 'headers', 'delegate'] as const) {
+  for (const unsupported of ['mirror', 'mirrors', 'corsPolicy', 'delegate'] as const) {
     if (rule[unsupported] !== undefined) ctx.warnings.push(`${where}.${unsupported}: not applied yet by this version of Weft`);
   }
+  if (rule.redirect) return { redirect: redirectAction(rule.redirect, where, ctx.warnings) };
   const timeoutMs = rule.timeout !== undefined ? parseDuration(rule.timeout) ?? 0 : 0;
   const all = rule.route ?? [];
   if (all.length === 0) {
@@ -155,14 +160,15 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     if (cluster === undefined) {
       ctx.warnings.push(`${where}.route: ${d.destination.host}${d.destination.subset ? ` subset ${d.destination.subset}` : ''} is not a known service, port or DestinationRule subset; its share of traffic gets 503`);
     }
-    return { cluster: cluster ?? blackHoleClusterName, weight: d.weight ?? 0 };
+    return { cluster: cluster ?? blackHoleClusterName, weight: d.weight ?? 0, headers: headerMutations(d.headers) };
   });
   const retry = retryPolicy(rule.retries, where, ctx.warnings);
   const common = { timeout: duration(timeoutMs), ...(retry ? { retry_policy: retry } : {}) };
-  if (targets.length === 1) return { route: { cluster: targets[0].cluster, ...common } };
+  // A lone destination's header operations join the route's; with several, each rides its cluster.
+  if (targets.length === 1) return { route: { cluster: targets[0].cluster, ...common }, destinationHeaders: targets[0].headers };
   return {
     route: {
-      weighted_clusters: { clusters: targets.map((t) => ({ name: t.cluster, weight: { value: t.weight } })) },
+      weighted_clusters: { clusters: targets.map((t) => ({ name: t.cluster, weight: { value: t.weight }, ...t.headers })) },
       ...common,
     },
   };

@@ -8,6 +8,7 @@ import type { ClusterSet } from '../upstream/cluster-manager.ts';
 import { FilterStatus, type HttpFilter } from './filters/filter.ts';
 import type { ParsedRequest } from './headers.ts';
 import type { RequestView } from './routing/header-matcher.ts';
+import type { HeaderMutations } from './routing/header-mutation.ts';
 import type { Route, RouteTable } from './routing/route-table.ts';
 
 /** What a stream needs from the connection manager that owns it. */
@@ -47,6 +48,12 @@ export class HttpStream implements RequestView, ParsedRequest {
   responseFlags = 0;
   responseStatus = 0;
   responseHeaders: string[] | null = null;
+  /**
+   * The route's response header mutations (of the chosen weighted cluster), set by the router once it
+   * has a route: applied to the upstream response and to the router's local replies, as Envoy's
+   * finalizeResponseHeaders. null: none (and for local replies of filters before the router).
+   */
+  responseMutations: HeaderMutations | null = null;
   /** The body of a local reply, written with the headers; null for a proxied response. */
   localBody: Buffer | null = null;
   /** Index of the filter decoding (or that stopped decoding). */
@@ -103,7 +110,7 @@ export class HttpStream implements RequestView, ParsedRequest {
    * Replies from the proxy itself (no route, no healthy upstream, timeouts, direct responses).
    * After the response started, the only thing left to do is to reset the stream.
    */
-  sendLocalReply(status: number, body: Buffer | null, flags: number): void {
+  sendLocalReply(status: number, body: Buffer | null, flags: number, location: string | null = null): void {
     this.responseFlags |= flags;
     if (this.complete) return;
     if (this.headersWritten) {
@@ -112,9 +119,12 @@ export class HttpStream implements RequestView, ParsedRequest {
     }
     const payload = body ?? emptyBody;
     this.responseStatus = status;
-    this.responseHeaders = payload.length > 0
+    const headers = payload.length > 0
       ? ['content-length', String(payload.length), 'content-type', textPlain]
       : ['content-length', '0'];
+    if (location !== null) headers.push('location', location);
+    if (this.responseMutations !== null) this.responseMutations.apply(headers);
+    this.responseHeaders = headers;
     this.localBody = payload;
     this.encodeHeaders();
   }
@@ -134,6 +144,7 @@ export class HttpStream implements RequestView, ParsedRequest {
     this.responseHeaders = [
       'content-type', 'application/grpc', 'grpc-status', String(grpcStatus), 'grpc-message', grpcMessage, 'content-length', '0',
     ];
+    if (this.responseMutations !== null) this.responseMutations.apply(this.responseHeaders);
     this.localBody = emptyBody;
     this.encodeHeaders();
   }

@@ -72,6 +72,8 @@ export class HttpConnectionManagerStats {
   noRoute = 0;
   noCluster = 0;
   rqDirectResponse = 0;
+  /** Requests answered by a redirect route (also counted in rqDirectResponse, as Envoy does). */
+  rqRedirect = 0;
   /** The fault filter's stats (`<stat_prefix>.fault.*`), created when a fault filter is configured. */
   fault: FaultFilterStats | null = null;
 

@@ -137,6 +137,9 @@ export class ProxyStats {
     this.counter('envoy_http_rq_direct_response', 'Requests answered by a direct_response route', hcm, (emit) => {
       for (const s of hcms.values()) emit(s.labels, s.rqDirectResponse);
     });
+    this.counter('envoy_http_rq_redirect', 'Requests answered by a redirect route', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.rqRedirect);
+    });
 
     // The fault filter of HTTP connection managers (Envoy: http.<stat_prefix>.fault.*), only where one is configured.
     this.counter('envoy_http_fault_delays_injected', 'Requests delayed by the fault filter', hcm, (emit) => {

@@ -2,7 +2,14 @@
 // Host, keep-alive through an Agent the test controls.
 import http from 'node:http';
 
-export type Reply = { status: number; headers: http.IncomingHttpHeaders; body: string };
+export type Reply = { status: number; headers: http.IncomingHttpHeaders; body: string; rawHeaders: string[] };
+
+/** Every value of a header, in order, from a raw [name, value, ...] list (names compared case-insensitively). */
+export function headerValues(rawHeaders: string[], name: string): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < rawHeaders.length; i += 2) if (rawHeaders[i].toLowerCase() === name) values.push(rawHeaders[i + 1]);
+  return values;
+}
 
 export type RequestOptions = {
   method?: string;
@@ -23,7 +30,7 @@ export function send(port: number, target: string, options: RequestOptions = {})
     }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString(), rawHeaders: res.rawHeaders }));
       res.on('error', reject);
     });
     req.on('error', reject);

@@ -3,6 +3,9 @@
 // compiled regexes, cumulative weights); per request only the host is lower-cased and the query string
 // cut off for path matching.
 import type { HeaderMatcher, RequestView } from './header-matcher.ts';
+import type { HeaderMutations } from './header-mutation.ts';
+import type { Redirect } from './redirect.ts';
+import type { RegexRewrite } from './regex-rewrite.ts';
 import type { QueryParameterMatcher } from './query-parameter-matcher.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 
@@ -14,21 +17,34 @@ export class WeightedClusters {
   /** cumulative[i] = sum of the weights of names[0..i]. */
   readonly cumulative: Float64Array;
   readonly total: number;
+  /**
+   * Per cluster: the header mutations of the request / response when it is chosen (the cluster's own
+   * level, then its route's chain; see header-mutation.ts), null when none.
+   */
+  readonly requestMutations: readonly (HeaderMutations | null)[];
+  readonly responseMutations: readonly (HeaderMutations | null)[];
 
-  constructor(names: string[], weights: number[], total: number) {
+  constructor(names: string[], weights: number[], total: number, requestMutations: (HeaderMutations | null)[],
+    responseMutations: (HeaderMutations | null)[]) {
     this.names = names;
     this.cumulative = new Float64Array(weights.length);
     let sum = 0;
     for (let i = 0; i < weights.length; i++) this.cumulative[i] = sum += weights[i];
     this.total = total;
+    this.requestMutations = requestMutations;
+    this.responseMutations = responseMutations;
   }
 
-  /** A cluster chosen at random in proportion to its weight (Envoy: random % total_weight). */
-  pick(): string {
+  /** The index of a cluster chosen at random in proportion to its weight (Envoy: random % total_weight). */
+  pickIndex(): number {
     const r = Math.floor(Math.random() * this.total);
     const c = this.cumulative;
-    for (let i = 0; i < c.length; i++) if (r < c[i]) return this.names[i];
-    return this.names[this.names.length - 1];
+    for (let i = 0; i < c.length; i++) if (r < c[i]) return i;
+    return c.length - 1;
+  }
+
+  pick(): string {
+    return this.names[this.pickIndex()];
   }
 }
 
@@ -39,6 +55,8 @@ export class RouteAction {
   /** 0: no timeout. */
   readonly timeoutMs: number;
   readonly prefixRewrite: string | null;
+  /** regex_rewrite (exclusive with prefixRewrite). */
+  readonly regexRewrite: RegexRewrite | null;
   readonly hostRewrite: string | null;
   readonly clusterNotFoundStatus: number;
   /** null: no retries and no per-try timeout (the router's plain path). */
@@ -47,11 +65,12 @@ export class RouteAction {
   readonly perTryTimeoutMs: number;
 
   constructor(cluster: string, weighted: WeightedClusters | null, timeoutMs: number, prefixRewrite: string | null,
-    hostRewrite: string | null, clusterNotFoundStatus: number, retryPolicy: RetryPolicy | null) {
+    regexRewrite: RegexRewrite | null, hostRewrite: string | null, clusterNotFoundStatus: number, retryPolicy: RetryPolicy | null) {
     this.cluster = cluster;
     this.weighted = weighted;
     this.timeoutMs = timeoutMs;
     this.prefixRewrite = prefixRewrite;
+    this.regexRewrite = regexRewrite;
     this.hostRewrite = hostRewrite;
     this.clusterNotFoundStatus = clusterNotFoundStatus;
     this.retryPolicy = retryPolicy;
@@ -84,9 +103,16 @@ export class Route {
   readonly regex: RegExp | null;
   readonly headers: readonly HeaderMatcher[];
   readonly queryParameters: readonly QueryParameterMatcher[];
-  /** Exactly one of action and directResponse is set. */
+  /** Exactly one of action, directResponse and redirect is set. */
   readonly action: RouteAction | null;
   readonly directResponse: DirectResponse | null;
+  readonly redirect: Redirect | null;
+  /**
+   * The header mutations of the route, its virtual host and its route configuration, in Envoy's order
+   * (header-mutation.ts); null when none. With weighted clusters the router uses the chosen cluster's.
+   */
+  readonly requestMutations: HeaderMutations | null;
+  readonly responseMutations: HeaderMutations | null;
   /**
    * typed_per_filter_config by filter name (the name in the connection manager's http_filters), each
    * compiled by its filter's per-route compiler; the virtual host's and route configuration's entries
@@ -96,6 +122,7 @@ export class Route {
 
   constructor(name: string, virtualHostName: string, pathMatch: PathMatch, pathValue: string, caseSensitive: boolean,
     regex: RegExp | null, headers: HeaderMatcher[], queryParameters: QueryParameterMatcher[], action: RouteAction | null, directResponse: DirectResponse | null,
+    redirect: Redirect | null, requestMutations: HeaderMutations | null, responseMutations: HeaderMutations | null,
     perFilterConfig: ReadonlyMap<string, object> | null) {
     this.name = name;
     this.virtualHostName = virtualHostName;
@@ -107,6 +134,9 @@ export class Route {
     this.queryParameters = queryParameters;
     this.action = action;
     this.directResponse = directResponse;
+    this.redirect = redirect;
+    this.requestMutations = requestMutations;
+    this.responseMutations = responseMutations;
     this.perFilterConfig = perFilterConfig;
   }
 
@@ -139,10 +169,16 @@ export class Route {
     return true;
   }
 
-  /** The upstream :path after prefix_rewrite (the matched prefix or path swapped; query kept). */
+  /**
+   * The upstream :path after prefix_rewrite (the matched prefix or path swapped) or regex_rewrite (on
+   * the path without its query); the query is kept.
+   */
   rewritePath(path: string): string {
-    const rewrite = this.action?.prefixRewrite ?? null;
-    return rewrite === null ? path : rewrite + path.slice(this.pathValue.length);
+    const action = this.action;
+    if (action === null) return path;
+    if (action.prefixRewrite !== null) return action.prefixRewrite + path.slice(this.pathValue.length);
+    if (action.regexRewrite !== null) return action.regexRewrite.rewrite(path);
+    return path;
   }
 }
 

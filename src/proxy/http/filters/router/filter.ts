@@ -4,6 +4,8 @@
 // A route with a retry policy goes through a RetryState (retry-state.ts), which runs the attempts.
 import { ResponseFlag } from '../../../telemetry/response-flags.ts';
 import type { HttpConnectionManagerStats } from '../../../telemetry/stat-objects.ts';
+import type { HeaderMutations } from '../../routing/header-mutation.ts';
+import { requestUrl } from '../../routing/redirect.ts';
 import type { HttpStream } from '../../stream.ts';
 import { FilterStatus, type HttpFilter } from '../filter.ts';
 import { RetryState } from './retry-state.ts';
@@ -26,14 +28,40 @@ export class RouterFilter implements HttpFilter {
       stream.sendLocalReply(404, null, ResponseFlag.NoRouteFound);
       return FilterStatus.StopIteration;
     }
+    const redirect = route.redirect;
+    if (redirect !== null) {
+      // Envoy counts a redirect as a direct response (it is one of its DirectResponseEntries) too.
+      this.stats.rqDirectResponse++;
+      this.stats.rqRedirect++;
+      stream.responseMutations = route.responseMutations;
+      stream.sendLocalReply(redirect.status, null, 0, redirect.location(stream, route.pathValue.length));
+      return FilterStatus.StopIteration;
+    }
     const direct = route.directResponse;
     if (direct !== null) {
       this.stats.rqDirectResponse++;
-      stream.sendLocalReply(direct.status, direct.body, 0);
+      stream.responseMutations = route.responseMutations;
+      // Envoy (RFC 9110 §10.2.2): a 201 or 3xx direct response carries the request's URL as its Location.
+      const status = direct.status;
+      stream.sendLocalReply(status, direct.body, 0, status === 201 || (status >= 300 && status < 400) ? requestUrl(stream) : null);
       return FilterStatus.StopIteration;
     }
     const action = route.action!;
-    const cluster = stream.clusters.get(action.clusterName());
+    const weighted = action.weighted;
+    let clusterName: string;
+    let requestMutations: HeaderMutations | null;
+    if (weighted === null) {
+      clusterName = action.cluster;
+      requestMutations = route.requestMutations;
+      stream.responseMutations = route.responseMutations;
+    } else {
+      const i = weighted.pickIndex();
+      clusterName = weighted.names[i];
+      requestMutations = weighted.requestMutations[i];
+      stream.responseMutations = weighted.responseMutations[i];
+    }
+    if (requestMutations !== null) requestMutations.apply(stream.requestHeaders);
+    const cluster = stream.clusters.get(clusterName);
     if (cluster === undefined) {
       this.stats.noCluster++;
       stream.sendLocalReply(action.clusterNotFoundStatus, null, ResponseFlag.NoClusterFound);

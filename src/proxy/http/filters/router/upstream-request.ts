@@ -142,7 +142,9 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     this.cluster.stats.recordCode(statusCode);
     const stream = this.stream;
     stream.responseStatus = statusCode;
-    stream.responseHeaders = responseHeaders(rawHeaders);
+    const headers = responseHeaders(rawHeaders);
+    if (stream.responseMutations !== null) stream.responseMutations.apply(headers);
+    stream.responseHeaders = headers;
     this.inOnHeaders = true;
     const written = stream.encodeHeaders();
     this.inOnHeaders = false;

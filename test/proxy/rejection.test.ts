@@ -108,8 +108,8 @@ describe('rejected route configurations', () => {
       /virtual_hosts\[1\]\.domains\[0\] x appears in more than one virtual host/],
     ['a runtime fraction match', withRoute(route({ prefix: '/', runtime_fraction: { default_value: { numerator: 50 } } }, routeTo(reviews))),
       /routes\[0\]\.match\.runtime_fraction is not supported/],
-    ['request mirroring', withRoute(route({ prefix: '/' }, routeTo(reviews, { request_mirror_policies: [{ cluster: reviews }] }))),
-      /routes\[0\]\.route\.request_mirror_policies is not supported/],
+    ['a hash policy', withRoute(route({ prefix: '/' }, routeTo(reviews, { hash_policy: [{ header: { header_name: 'x-user' } }] }))),
+      /routes\[0\]\.route\.hash_policy is not supported/],
   ];
   for (const [what, routes, message] of cases) {
     it(`rejects ${what} and keeps serving`, async () => {

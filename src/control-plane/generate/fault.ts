@@ -1,35 +1,26 @@
 // VirtualService http[].fault -> the per-route config of Envoy's fault filter, as Istio emits it:
 // the HttpConnectionManager carries an empty HTTPFault before the router, and each route that
 // injects faults carries its own in typed_per_filter_config.
-import { GRPC_STATUS_NAMES, type HTTPFaultInjection, type Percent } from '../../api/index.ts';
+import { GRPC_STATUS_NAMES, type HTTPFaultInjection } from '../../api/index.ts';
 import { parseDuration } from '../../api/hosts.ts';
 import { TypeUrl } from '../../xds/type-urls.ts';
 import { duration, type EnvoyResource } from './envoy-types.ts';
+import { fractionalPercent } from './percent.ts';
 
 export const faultFilterName = 'envoy.filters.http.fault';
 
 /** The HCM's fault filter entry: no fault of its own, routes bring theirs. */
 export const faultFilter: EnvoyResource = { name: faultFilterName, typed_config: { '@type': TypeUrl.Fault } };
 
-/**
- * Istio's percentages are 0..100 with decimals; Envoy takes a fraction. Istio writes value*10000
- * per MILLION; the deprecated integer `percent` is per HUNDRED. Absent means always.
- */
-function fraction(percentage: Percent | undefined, percent: number | undefined): EnvoyResource {
-  if (percentage?.value !== undefined) return { numerator: Math.round(percentage.value * 10_000), denominator: 'MILLION' };
-  if (percent !== undefined) return { numerator: percent, denominator: 'HUNDRED' };
-  return { numerator: 100, denominator: 'HUNDRED' };
-}
-
 export function faultPerRouteConfig(fault: HTTPFaultInjection | undefined): EnvoyResource | undefined {
   if (!fault) return undefined;
   const config: EnvoyResource = { '@type': TypeUrl.Fault };
   if (fault.delay?.fixedDelay !== undefined) {
     const ms = parseDuration(fault.delay.fixedDelay) ?? 0;
-    config.delay = { fixed_delay: duration(ms), percentage: fraction(fault.delay.percentage, fault.delay.percent) };
+    config.delay = { fixed_delay: duration(ms), percentage: fractionalPercent(fault.delay.percentage, fault.delay.percent) };
   }
   if (fault.abort) {
-    const abort: EnvoyResource = { percentage: fraction(fault.abort.percentage, undefined) };
+    const abort: EnvoyResource = { percentage: fractionalPercent(fault.abort.percentage, undefined) };
     if (fault.abort.httpStatus !== undefined) abort.http_status = fault.abort.httpStatus;
     else if (fault.abort.grpcStatus !== undefined) abort.grpc_status = GRPC_STATUS_NAMES.indexOf(fault.abort.grpcStatus);
     config.abort = abort;

@@ -5,12 +5,15 @@ import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { hostAliases } from './hosts.ts';
 import { httpProtocols, virtualHost } from './routes.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
+import { corsFilter } from './cors.ts';
 import { faultFilter } from './fault.ts';
 import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outboundHttpRouteName } from './names.ts';
 
 const router = { name: 'envoy.filters.http.router', typed_config: { '@type': TypeUrl.Router } };
 /** Client-side HTTP filters, in order; the router is always last. */
-const outboundHttpFilters = [faultFilter, router];
+const outboundHttpFilters = [faultFilter, corsFilter, router];
+/** gRPC's xDS client knows only some filters (fault, rbac, router) and rejects the others. */
+const proxylessHttpFilters = [faultFilter, router];
 
 function httpConnectionManager(statPrefix: string, routeSpecifier: EnvoyResource, httpFilters: EnvoyResource[]): EnvoyResource {
   return {
@@ -84,7 +87,7 @@ export function apiListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings:
               '@type': TypeUrl.HttpConnectionManager,
               stat_prefix: name,
               route_config: { name, virtual_hosts: [vhost] },
-              http_filters: outboundHttpFilters,
+              http_filters: proxylessHttpFilters,
             },
           },
         });

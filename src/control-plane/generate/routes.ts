@@ -7,7 +7,9 @@ import type { MeshSnapshot, ProxyNode, Service, ServicePort } from '../registry/
 import { duration, type EnvoyResource } from './envoy-types.ts';
 import { findService, hostAliases, hostMatches, resolveHost } from './hosts.ts';
 import { blackHoleClusterName, outboundClusterName, outboundHttpRouteName, virtualHostName } from './names.ts';
+import { corsPerRouteConfig } from './cors.ts';
 import { faultPerRouteConfig } from './fault.ts';
+import { mirrorPolicies } from './mirror.ts';
 import { applyRewrite, headerMutations, mergeHeaderMutations, redirectAction } from './http-actions.ts';
 import { retryPolicy } from './retries.ts';
 import { destinationRuleFor, subsetsOf } from './subsets.ts';
@@ -69,8 +71,10 @@ function translateVirtualService(ctx: RouteContext, vs: VirtualService, service:
   http.forEach((rule, i) => {
     const where = `VirtualService ${vs.metadata.namespace}/${vs.metadata.name}: spec.http[${i}]`;
     const action = routeAction(ctx, vs, rule, port, where);
-    const fault = faultPerRouteConfig(rule.fault);
-    const perRoute = { ...headerMutations(rule.headers), ...(fault ? { typed_per_filter_config: fault } : {}) };
+    // gRPC's xDS client has no CORS filter and rejects config for filters it does not know.
+    const cors = ctx.proxy.proxyless ? undefined : corsPerRouteConfig(rule.corsPolicy);
+    const perFilter = { ...faultPerRouteConfig(rule.fault), ...cors };
+    const perRoute = { ...headerMutations(rule.headers), ...(Object.keys(perFilter).length > 0 ? { typed_per_filter_config: perFilter } : {}) };
     const matches: (HTTPMatchRequest | undefined)[] = rule.match && rule.match.length > 0 ? rule.match : [undefined];
     for (const m of matches) {
       if (!matchAppliesHere(m, ctx.proxy, port)) continue;
@@ -143,7 +147,7 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     const inline = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString() : undefined);
     return { direct_response: { status: rule.directResponse.status, ...(inline !== undefined ? { body: { inline_string: inline } } : {}) } };
   }
-  for (const unsupported of ['mirror', 'mirrors', 'corsPolicy', 'delegate'] as const) {
+  for (const unsupported of ['delegate'] as const) {
     if (rule[unsupported] !== undefined) ctx.warnings.push(`${where}.${unsupported}: not applied yet by this version of Weft`);
   }
   if (rule.redirect) return { redirect: redirectAction(rule.redirect, where, ctx.warnings) };
@@ -163,7 +167,16 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     return { cluster: cluster ?? blackHoleClusterName, weight: d.weight ?? 0, headers: headerMutations(d.headers) };
   });
   const retry = retryPolicy(rule.retries, where, ctx.warnings);
-  const common = { timeout: duration(timeoutMs), ...(retry ? { retry_policy: retry } : {}) };
+  const mirrors = mirrorPolicies(rule, (destination, field) => {
+    const cluster = destinationCluster(ctx, vs, { destination }, port);
+    if (cluster === undefined) ctx.warnings.push(`${where}.${field}: ${destination.host} is not a known service, port or subset; not mirrored`);
+    return cluster;
+  });
+  const common = {
+    timeout: duration(timeoutMs),
+    ...(retry ? { retry_policy: retry } : {}),
+    ...(mirrors.length > 0 ? { request_mirror_policies: mirrors } : {}),
+  };
   // A lone destination's header operations join the route's; with several, each rides its cluster.
   if (targets.length === 1) return { route: { cluster: targets[0].cluster, ...common }, destinationHeaders: targets[0].headers };
   return {

@@ -25,6 +25,10 @@ export class ClusterStats {
   upstreamRqRetryLimitExceeded = 0;
   /** Attempts that hit the route's per_try_timeout. */
   upstreamRqPerTryTimeout = 0;
+  /** Mirror copies (route request_mirror_policies) sent to this cluster; also counted in upstreamRqTotal, as Envoy does. */
+  mirrorRqTotal = 0;
+  /** Mirror copies abandoned because the copy of the request body fell too far behind. */
+  mirrorRqAbandoned = 0;
   upstreamCxTotal = 0;
   upstreamCxActive = 0;
   upstreamCxConnectFail = 0;
@@ -74,8 +78,12 @@ export class HttpConnectionManagerStats {
   rqDirectResponse = 0;
   /** Requests answered by a redirect route (also counted in rqDirectResponse, as Envoy does). */
   rqRedirect = 0;
+  /** Mirror copies not sent because the mirror policy's cluster does not exist. */
+  mirrorNoCluster = 0;
   /** The fault filter's stats (`<stat_prefix>.fault.*`), created when a fault filter is configured. */
   fault: FaultFilterStats | null = null;
+  /** The CORS filter's stats (`<stat_prefix>.cors.*`), created when a CORS filter is configured. */
+  cors: CorsFilterStats | null = null;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -88,9 +96,23 @@ export class HttpConnectionManagerStats {
     return this.fault;
   }
 
+  /** The CORS filter's stats of this connection manager, created on first use (config time). */
+  corsStats(): CorsFilterStats {
+    if (this.cors === null) this.cors = new CorsFilterStats();
+    return this.cors;
+  }
+
   recordResponse(status: number): void {
     if (status >= 100 && status < 600) this.downstreamRqByClass[(status / 100) | 0]++;
   }
+}
+
+/** envoy.filters.http.cors's counters of one connection manager; requests without Origin are not counted, as in Envoy. */
+export class CorsFilterStats {
+  /** Requests whose Origin a CORS policy allowed. */
+  originValid = 0;
+  /** Requests whose Origin no CORS policy allowed. */
+  originInvalid = 0;
 }
 
 /** envoy.filters.http.fault's stats of one connection manager. */

@@ -86,6 +86,12 @@ export class ProxyStats {
         }
       }
     });
+    this.counter('envoy_cluster_mirror_rq_total', 'Mirror copies of requests (route request_mirror_policies) sent to the cluster', cluster, (emit) => {
+      for (const s of clusters.values()) if (s.mirrorRqTotal > 0) emit(s.labels, s.mirrorRqTotal);
+    });
+    this.counter('envoy_cluster_mirror_rq_abandoned', 'Mirror copies abandoned because their copy of the request body fell too far behind', cluster, (emit) => {
+      for (const s of clusters.values()) if (s.mirrorRqTotal > 0) emit(s.labels, s.mirrorRqAbandoned);
+    });
     this.counter('envoy_cluster_upstream_cx_total', 'Total upstream connections', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.upstreamCxTotal);
     });
@@ -134,6 +140,9 @@ export class ProxyStats {
     this.counter('envoy_http_no_cluster', 'Requests whose route names an unknown cluster', hcm, (emit) => {
       for (const s of hcms.values()) emit(s.labels, s.noCluster);
     });
+    this.counter('envoy_http_mirror_no_cluster', 'Mirror copies not sent because the mirror cluster does not exist', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.mirrorNoCluster);
+    });
     this.counter('envoy_http_rq_direct_response', 'Requests answered by a direct_response route', hcm, (emit) => {
       for (const s of hcms.values()) emit(s.labels, s.rqDirectResponse);
     });
@@ -150,6 +159,12 @@ export class ProxyStats {
     });
     this.gauge('envoy_http_fault_active_faults', 'Requests with a fault injected that are not finished', hcm, (emit) => {
       for (const s of hcms.values()) if (s.fault !== null) emit(s.labels, s.fault.activeFaults);
+    });
+    this.counter('envoy_http_cors_origin_valid', 'Requests whose Origin a CORS policy allowed', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.cors !== null) emit(s.labels, s.cors.originValid);
+    });
+    this.counter('envoy_http_cors_origin_invalid', 'Requests whose Origin no CORS policy allowed', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.cors !== null) emit(s.labels, s.cors.originInvalid);
     });
     this.counter('envoy_http_fault_faults_overflow', 'Faults not injected because max_active_faults was reached', hcm, (emit) => {
       for (const s of hcms.values()) if (s.fault !== null) emit(s.labels, s.fault.faultsOverflow);

@@ -1,4 +1,5 @@
 // Registers the built-in HTTP filters; called once when a DataPlane is created.
+import { register as registerCors } from './cors/config.ts';
 import { register as registerFault } from './fault/config.ts';
 import { register as registerRouter } from './router/config.ts';
 
@@ -7,6 +8,7 @@ let registered = false;
 export function registerBuiltinHttpFilters(): void {
   if (registered) return;
   registered = true;
+  registerCors();
   registerFault();
   registerRouter();
 }

@@ -11,6 +11,7 @@ import {
 } from './header-mutation.ts';
 import { compileRedirect, type Redirect } from './redirect.ts';
 import { compileRegexRewrite } from './regex-rewrite.ts';
+import { compileMirrorPolicies } from './mirror-policy.ts';
 import { compileRetryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { compileRegex } from './string-matcher.ts';
 import {
@@ -43,7 +44,7 @@ const matchFields = new Set(['prefix', 'path', 'safe_regex', 'case_sensitive', '
 // does not keep (LbEndpoint.endpoint.hostname is informational here).
 const actionFields = new Set([
   'cluster', 'weighted_clusters', 'timeout', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite_literal', 'cluster_not_found_response_code',
-  'retry_policy',
+  'retry_policy', 'request_mirror_policies',
 ]);
 const weightedFields = new Set(['clusters', 'total_weight']);
 const clusterWeightFields = new Set(['name', 'weight', ...headerMutationFields]);
@@ -206,7 +207,10 @@ function compileAction(at: FieldPath, a: Message, clusterNames: Set<string>, vhR
   if (clusterNotFoundStatus === undefined) throw at.field('cluster_not_found_response_code').error(`${code} is not a known code`);
   const hasRetry = a.retry_policy !== undefined && a.retry_policy !== null;
   const retryPolicy = hasRetry ? compileRetryPolicy(at.field('retry_policy'), a.retry_policy) : vhRetry;
-  return new RouteAction(cluster ?? '', weighted, timeoutMs, prefixRewrite, regexRewrite, hostRewrite, clusterNotFoundStatus, retryPolicy);
+  // Mirror clusters are validated with the route clusters (validate_clusters); at run time an absent one is counted and skipped.
+  const mirrors = compileMirrorPolicies(at.field('request_mirror_policies'), a.request_mirror_policies, clusterNames);
+  return new RouteAction(cluster ?? '', weighted, timeoutMs, prefixRewrite, regexRewrite, hostRewrite, clusterNotFoundStatus, retryPolicy,
+    mirrors);
 }
 
 function compileWeighted(at: FieldPath, wc: Message, chains: RouteChains): WeightedClusters {

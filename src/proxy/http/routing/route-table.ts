@@ -4,6 +4,7 @@
 // cut off for path matching.
 import type { HeaderMatcher, RequestView } from './header-matcher.ts';
 import type { HeaderMutations } from './header-mutation.ts';
+import type { MirrorPolicy } from './mirror-policy.ts';
 import type { Redirect } from './redirect.ts';
 import type { RegexRewrite } from './regex-rewrite.ts';
 import type { QueryParameterMatcher } from './query-parameter-matcher.ts';
@@ -63,9 +64,12 @@ export class RouteAction {
   readonly retryPolicy: RetryPolicy | null;
   /** The policy's per_try_timeout, or 0 when it is not below the route timeout (Envoy then ignores it). */
   readonly perTryTimeoutMs: number;
+  /** request_mirror_policies; null: none (the router then does no mirroring work at all). */
+  readonly mirrorPolicies: readonly MirrorPolicy[] | null;
 
   constructor(cluster: string, weighted: WeightedClusters | null, timeoutMs: number, prefixRewrite: string | null,
-    regexRewrite: RegexRewrite | null, hostRewrite: string | null, clusterNotFoundStatus: number, retryPolicy: RetryPolicy | null) {
+    regexRewrite: RegexRewrite | null, hostRewrite: string | null, clusterNotFoundStatus: number, retryPolicy: RetryPolicy | null,
+    mirrorPolicies: readonly MirrorPolicy[] | null = null) {
     this.cluster = cluster;
     this.weighted = weighted;
     this.timeoutMs = timeoutMs;
@@ -76,6 +80,7 @@ export class RouteAction {
     this.retryPolicy = retryPolicy;
     const perTry = retryPolicy?.perTryTimeoutMs ?? 0;
     this.perTryTimeoutMs = timeoutMs > 0 && perTry >= timeoutMs ? 0 : perTry;
+    this.mirrorPolicies = mirrorPolicies;
   }
 
   clusterName(): string {

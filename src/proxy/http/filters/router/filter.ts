@@ -1,13 +1,16 @@
 // envoy.filters.http.router: the terminal HTTP filter. Route → cluster (weighted pick) → circuit
 // breaker → endpoint (the cluster's load balancer) → UpstreamRequest on that endpoint's pool.
 // Failures before an upstream request exists are answered as Envoy answers them (NR, NC, UO, UH).
-// A route with a retry policy goes through a RetryState (retry-state.ts), which runs the attempts.
+// A route with a retry policy goes through a RetryState (retry-state.ts), which runs the attempts; a
+// route with request_mirror_policies also sends fire-and-forget copies (mirror-request.ts).
 import { ResponseFlag } from '../../../telemetry/response-flags.ts';
 import type { HttpConnectionManagerStats } from '../../../telemetry/stat-objects.ts';
 import type { HeaderMutations } from '../../routing/header-mutation.ts';
 import { requestUrl } from '../../routing/redirect.ts';
 import type { HttpStream } from '../../stream.ts';
 import { FilterStatus, type HttpFilter } from '../filter.ts';
+import type { Readable } from 'node:stream';
+import { startMirrors } from './mirror-request.ts';
 import { RetryState } from './retry-state.ts';
 import { LocalReplyBody, UpstreamRequest } from './upstream-request.ts';
 
@@ -79,8 +82,12 @@ export class RouterFilter implements HttpFilter {
       stream.sendLocalReply(503, LocalReplyBody.noHealthyUpstream, ResponseFlag.NoHealthyUpstream);
       return FilterStatus.StopIteration;
     }
-    if (action.retryPolicy === null) new UpstreamRequest(stream, route, cluster, host, null).start();
-    else new RetryState(stream, route, cluster).start(host);
+    let body: Readable | null = stream.hasBody ? stream.req : null;
+    // As Envoy: mirror copies start once the main request has its endpoint (not on NC, UO, UH).
+    const mirrors = action.mirrorPolicies;
+    if (mirrors !== null) body = startMirrors(stream, route, mirrors, this.stats, body);
+    if (action.retryPolicy === null) new UpstreamRequest(stream, route, cluster, host, null, body).start();
+    else new RetryState(stream, route, cluster, body).start(host);
     return FilterStatus.StopIteration;
   }
 

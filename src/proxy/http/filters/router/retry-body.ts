@@ -6,8 +6,8 @@
 //
 // Each attempt gets its own Readable: undici destroys a request body when its attempt fails, and the
 // downstream request (node's IncomingMessage) must survive that so that the next attempt can continue
-// reading it. Only built for routes with a retry policy and requests with a body.
-import type { IncomingMessage } from 'node:http';
+// reading it. Only built for routes with a retry policy and requests with a body. Its source is the
+// downstream request, or the main side of a mirror tee (mirror-body.ts) when the request is mirrored.
 import { Readable } from 'node:stream';
 
 /** Envoy's default per_connection_buffer_limit_bytes, which bounds the retry buffer. */
@@ -29,7 +29,7 @@ class AttemptBody extends Readable {
 }
 
 export class RetryBody {
-  readonly req: IncomingMessage;
+  readonly req: Readable;
   /** Kept chunks (empty once overflowed). */
   chunks: Buffer[] = [];
   size = 0;
@@ -39,7 +39,7 @@ export class RetryBody {
   ended = false;
   current: AttemptBody | null = null;
 
-  constructor(req: IncomingMessage) {
+  constructor(req: Readable) {
     this.req = req;
     req.on('data', this.onData.bind(this));
     req.on('end', this.onEnd.bind(this));

@@ -9,6 +9,7 @@
 // connect failures under connect-failure); an exhausted num_retries forwards the last outcome with the
 // URX flag; a retry needs one of the cluster's max_retries, held until the retried attempt's outcome.
 import { ResponseFlag } from '../../../telemetry/response-flags.ts';
+import type { Readable } from 'node:stream';
 import type { Cluster } from '../../../upstream/cluster.ts';
 import type { Host } from '../../../upstream/host.ts';
 import { RetryOn, grpcStatusBits, retryOnAnyReset, retryOnGrpc, type RetryPolicy } from '../../routing/retry-policy.ts';
@@ -55,7 +56,8 @@ export class RetryState implements StreamUpstream {
   /** The stream has its answer (or is gone): nothing more is retried. */
   done = false;
 
-  constructor(stream: HttpStream, route: Route, cluster: Cluster) {
+  /** `source`: the request body (the downstream request, or a mirror tee's main side); null when none. */
+  constructor(stream: HttpStream, route: Route, cluster: Cluster, source: Readable | null) {
     this.stream = stream;
     this.route = route;
     this.action = route.action!;
@@ -66,7 +68,7 @@ export class RetryState implements StreamUpstream {
     const authority = this.action.hostRewrite ?? stream.authority;
     if (authority !== '') stream.requestHeaders.push('host', authority);
     this.path = route.rewritePath(stream.path);
-    this.body = stream.hasBody ? new RetryBody(stream.req) : null;
+    this.body = source === null ? null : new RetryBody(source);
   }
 
   start(host: Host): void {
@@ -198,7 +200,7 @@ export class RetryState implements StreamUpstream {
 
   private startAttempt(host: Host): void {
     this.attemptedHosts.push(host);
-    const attempt = new UpstreamRequest(this.stream, this.route, this.cluster, host, this);
+    const attempt = new UpstreamRequest(this.stream, this.route, this.cluster, host, this, null);
     this.attempt = attempt;
     attempt.start();
   }

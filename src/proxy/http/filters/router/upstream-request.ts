@@ -4,6 +4,7 @@
 // One object per request, or per attempt when the route retries (retry-state.ts drives the attempts
 // then, and this object's timer is the per-try timeout); its callbacks are prototype methods and the
 // timer takes it as an argument, so no closure is allocated per request (DESIGN.md habit 7).
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ResponseFlag } from '../../../telemetry/response-flags.ts';
 import type { Cluster } from '../../../upstream/cluster.ts';
@@ -64,7 +65,8 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   inOnHeaders = false;
   resumedInOnHeaders = false;
 
-  constructor(stream: HttpStream, route: Route, cluster: Cluster, host: Host, retry: RetryState | null) {
+  /** `body`: the request body on the plain path (the downstream request, or a mirror tee's main side); null with a retry state. */
+  constructor(stream: HttpStream, route: Route, cluster: Cluster, host: Host, retry: RetryState | null, body: Readable | null) {
     this.stream = stream;
     this.cluster = cluster;
     this.host = host;
@@ -80,7 +82,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
         method: stream.method as Dispatcher.HttpMethod,
         path: route.rewritePath(stream.path),
         headers,
-        body: stream.hasBody ? stream.req : null,
+        body,
       };
     } else {
       // The retry state added the host header and rewrote the path once for all attempts.

@@ -180,6 +180,52 @@ spec:
   assert.equal(moved.headers.location, 'http://reviews:9080/reviews/1?x=1');
 });
 
+test('a mirrored VirtualService copies traffic to v3 and CORS preflights are answered by the sidecar', async () => {
+  await mesh.apply(`apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: reviews }
+spec:
+  hosts: [reviews]
+  http:
+  - route: [{ destination: { host: reviews, subset: v1 } }]
+    mirror: { host: reviews, subset: v3 }
+    mirrorPercentage: { value: 100 }
+    corsPolicy:
+      allowOrigins: [{ exact: "https://shop.example" }]
+      allowMethods: [GET, POST]
+      maxAge: 1h
+`);
+  const v3 = bookinfo.reviews.find((w) => w.version === 'v3')!;
+  const inboundOf = async (adminPort: number) => {
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/stats/prometheus`)).text();
+    return Number(/envoy_cluster_upstream_rq_total\{envoy_cluster_name="inbound\|9080\|\|"\} (\d+)/.exec(text)?.[1] ?? 0);
+  };
+  const { request } = await import('node:http');
+  const outbound = bookinfo.productpage.proxy.ready.outboundPort!;
+  const call = (method: string, headers: Record<string, string>) => new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: outbound, method, path: '/reviews/3', headers: { host: 'reviews:9080', ...headers } }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const preflight = await waitFor('the CORS policy in force', async () => {
+    const r = await call('OPTIONS', { origin: 'https://shop.example', 'access-control-request-method': 'POST' });
+    return r.headers['access-control-allow-origin'] === 'https://shop.example' ? r : false;
+  });
+  assert.equal(preflight.status, 200);
+  assert.equal(preflight.headers['access-control-allow-methods'], 'GET,POST');
+  assert.equal(preflight.headers['access-control-max-age'], '3600');
+  const before = await inboundOf(v3.proxy.ready.adminPort);
+  for (let i = 0; i < 5; i++) {
+    const r = await call('GET', {});
+    assert.equal(JSON.parse(r.body).version, 'v1', 'the client gets the primary\'s answer');
+  }
+  await waitFor('v3 receiving the mirrored copies', async () => (await inboundOf(v3.proxy.ready.adminPort)) - before >= 5);
+});
+
 test('a sidecar admin port serves config_dump and stats, and POST /drain takes it out of readiness', async () => {
   const admin = `http://127.0.0.1:${bookinfo.ratings.proxy.ready.adminPort}`;
   assert.equal((await fetch(`${admin}/ready`)).status, 200);

@@ -2,23 +2,20 @@
 // endpoint (Istio's default policy), so clients see no failure; `attempts: 0` turns that off.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { Mesh } from '../harness/mesh.ts';
 import { assertNoLeakedProcesses, waitFor } from '../harness/process.ts';
 import { appScript } from '../../examples/bookinfo/topology.ts';
+import { call } from './traffic.ts';
 
 let mesh: Mesh;
 let outbound = 0;
 
-function get(path: string): Promise<number> {
-  return new Promise((resolve) => {
-    const req = request({ host: '127.0.0.1', port: outbound, path, headers: { host: 'ratings:9080' } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
-    req.on('error', () => resolve(0));
-    req.end();
-  });
+async function get(path: string): Promise<number> {
+  try {
+    return (await call(outbound, path, { host: 'ratings:9080' })).status;
+  } catch {
+    return 0;
+  }
 }
 
 async function statuses(n: number): Promise<Record<number, number>> {

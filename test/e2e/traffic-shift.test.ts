@@ -7,21 +7,12 @@ import { assertNoLeakedProcesses, waitFor } from '../harness/process.ts';
 import { reviewsSplit } from '../../examples/bookinfo/reviews-split.ts';
 import { startBookinfo, type Bookinfo } from '../../examples/bookinfo/topology.ts';
 import { callProductpage } from '../../examples/bookinfo/client.ts';
-import { background, countBy, send } from './traffic.ts';
+import { background, call, countBy, send } from './traffic.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 async function fetchProductpage(user: string): Promise<any> {
-  const { request } = await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: entry, path: '/productpage', headers: { host: 'productpage:9080', 'end-user': user } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => resolve(JSON.parse(text)));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return JSON.parse((await call(entry, '/productpage', { host: 'productpage:9080', 'end-user': user })).body);
 }
 
 const istioSamples = fileURLToPath(new URL('../../../shared/compat/istio/bookinfo-networking/', import.meta.url));
@@ -91,18 +82,10 @@ test('switching to 0/100 sends every request to v2 within 2 s of apply returning
 });
 
 test('an application can use its sidecar as HTTP_PROXY (absolute-form requests)', async () => {
-  const { request } = await import('node:http');
   const outbound = bookinfo.productpage.proxy.ready.outboundPort!;
-  const body = await new Promise<string>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: outbound, path: 'http://reviews.default:9080/reviews/7', headers: { host: 'reviews.default:9080' } }, (res) => {
-      let text = '';
-      res.on('data', (c) => (text += c));
-      res.on('end', () => (res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  const parsed = JSON.parse(body);
+  const reply = await call(outbound, 'http://reviews.default:9080/reviews/7', { host: 'reviews.default:9080' });
+  assert.equal(reply.status, 200, reply.body);
+  const parsed = JSON.parse(reply.body);
   assert.equal(parsed.service, 'reviews');
   assert.equal(parsed.id, '7', 'the path reached the app as origin-form');
 });
@@ -158,24 +141,15 @@ spec:
     route: [{ destination: { host: reviews, subset: v1 } }]
   - route: [{ destination: { host: reviews, subset: v1 } }]
 `);
-  const { request } = await import('node:http');
   const outbound = bookinfo.productpage.proxy.ready.outboundPort!;
-  const call = (path: string) => new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: outbound, path, headers: { host: 'reviews:9080' } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const get = (path: string) => call(outbound, path, { host: 'reviews:9080' });
   const rewritten = await waitFor('the rewrite in force', async () => {
-    const r = await call('/r/5');
+    const r = await get('/r/5');
     return r.headers['x-rewritten'] === 'yes' ? r : false;
   });
   assert.equal(rewritten.status, 200);
   assert.equal(JSON.parse(rewritten.body).id, '5', 'the app saw /reviews/5');
-  const moved = await call('/old/page?x=1');
+  const moved = await get('/old/page?x=1');
   assert.equal(moved.status, 308);
   assert.equal(moved.headers.location, 'http://reviews:9080/reviews/1?x=1');
 });
@@ -200,19 +174,10 @@ spec:
     const text = await (await fetch(`http://127.0.0.1:${adminPort}/stats/prometheus`)).text();
     return Number(/envoy_cluster_upstream_rq_total\{envoy_cluster_name="inbound\|9080\|\|"\} (\d+)/.exec(text)?.[1] ?? 0);
   };
-  const { request } = await import('node:http');
   const outbound = bookinfo.productpage.proxy.ready.outboundPort!;
-  const call = (method: string, headers: Record<string, string>) => new Promise<{ status: number; headers: Record<string, unknown>; body: string }>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: outbound, method, path: '/reviews/3', headers: { host: 'reviews:9080', ...headers } }, (res) => {
-      let body = '';
-      res.on('data', (c) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  const send1 = (method: string, headers: Record<string, string>) => call(outbound, '/reviews/3', { host: 'reviews:9080', ...headers }, method);
   const preflight = await waitFor('the CORS policy in force', async () => {
-    const r = await call('OPTIONS', { origin: 'https://shop.example', 'access-control-request-method': 'POST' });
+    const r = await send1('OPTIONS', { origin: 'https://shop.example', 'access-control-request-method': 'POST' });
     return r.headers['access-control-allow-origin'] === 'https://shop.example' ? r : false;
   });
   assert.equal(preflight.status, 200);
@@ -220,7 +185,7 @@ spec:
   assert.equal(preflight.headers['access-control-max-age'], '3600');
   const before = await inboundOf(v3.proxy.ready.adminPort);
   for (let i = 0; i < 5; i++) {
-    const r = await call('GET', {});
+    const r = await send1('GET', {});
     assert.equal(JSON.parse(r.body).version, 'v1', 'the client gets the primary\'s answer');
   }
   await waitFor('v3 receiving the mirrored copies', async () => (await inboundOf(v3.proxy.ready.adminPort)) - before >= 5);

@@ -1,4 +1,5 @@
 // Bounded traffic for e2e tests: N requests through a sidecar, recording who answered.
+import { request } from 'node:http';
 import { callProductpage as productpage, type Outcome } from '../../examples/bookinfo/client.ts';
 
 export type { Outcome };
@@ -33,4 +34,19 @@ export function countBy(outcomes: Outcome[]): Record<string, number> {
   const c: Record<string, number> = {};
   for (const o of outcomes) c[o.version] = (c[o.version] ?? 0) + 1;
   return c;
+}
+
+export interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+/** One request to a sidecar port (or any port on 127.0.0.1), whole body read. */
+export function call(port: number, path: string, headers: Record<string, string>, method = 'GET'): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      let body = '';
+      res.on('data', (c) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }

@@ -1,5 +1,5 @@
 // Clusters: one per service port and per DestinationRule subset (outbound), one per inbound port.
-import type { DestinationRule, Subset } from '../../api/index.ts';
+import type { DestinationRule, Subset, TrafficPolicy } from '../../api/index.ts';
 import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { duration, socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { blackHoleClusterName, inboundClusterName, outboundClusterName } from './names.ts';
@@ -15,6 +15,10 @@ export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warni
     if (service.resolution.startsWith('DNS')) {
       warnings.push(`ServiceEntry host ${service.hostname}: resolution ${service.resolution} is not supported yet; only endpoints given as IP addresses are used`);
     }
+    if (dr) {
+      unhonouredPolicy(dr.spec.trafficPolicy, `${where}: spec.trafficPolicy`, warnings);
+      (dr.spec.subsets ?? []).forEach((s, i) => unhonouredPolicy(s.trafficPolicy, `${where}: spec.subsets[${i}].trafficPolicy`, warnings));
+    }
     for (const port of service.ports) {
       out.push(edsCluster(outboundClusterName(port.number, '', service.hostname), lbPolicy(dr, undefined, `${where}: spec.trafficPolicy`, warnings)));
       (dr?.spec.subsets ?? []).forEach((subset, i) => {
@@ -23,6 +27,18 @@ export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warni
     }
   }
   return out;
+}
+
+/** Traffic policy fields stored but not translated yet: said, never silently ignored. */
+function unhonouredPolicy(policy: TrafficPolicy | undefined, where: string, warnings: string[]): void {
+  if (!policy) return;
+  for (const field of ['connectionPool', 'outlierDetection', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'] as const) {
+    if (policy[field] !== undefined) warnings.push(`${where}.${field}: not applied yet by this version of Weft`);
+  }
+  const lb = policy.loadBalancer;
+  for (const field of ['consistentHash', 'localityLbSetting', 'zoneAwareLbSetting', 'warmupDurationSecs', 'warmup'] as const) {
+    if (lb?.[field] !== undefined) warnings.push(`${where}.loadBalancer.${field}: not applied yet by this version of Weft`);
+  }
 }
 
 /** DestinationRule loadBalancer.simple, the subset's overriding the rule's (Istio semantics). */

@@ -204,9 +204,10 @@ function indexOf(headers: string[], name: string): number {
   return -1;
 }
 
-function removeHeader(headers: string[], name: string): void {
-  let w = 0;
-  for (let r = 0; r < headers.length; r += 2) {
+/** Removes every entry named `name` at or after index `from`, compacting the list in place. */
+function removeHeader(headers: string[], name: string, from = 0): void {
+  let w = from;
+  for (let r = from; r < headers.length; r += 2) {
     if (headers[r] === name) continue;
     if (w !== r) {
       headers[w] = headers[r];
@@ -225,14 +226,5 @@ function setHeader(headers: string[], name: string, value: string): void {
     return;
   }
   headers[first + 1] = value;
-  let w = first + 2;
-  for (let r = first + 2; r < headers.length; r += 2) {
-    if (headers[r] === name) continue;
-    if (w !== r) {
-      headers[w] = headers[r];
-      headers[w + 1] = headers[r + 1];
-    }
-    w += 2;
-  }
-  headers.length = w;
+  removeHeader(headers, name, first + 2);
 }

@@ -16,7 +16,7 @@ import { RetryOn, grpcStatusBits, retryOnAnyReset, retryOnGrpc, type RetryPolicy
 import type { Route, RouteAction } from '../../routing/route-table.ts';
 import type { HttpStream, StreamUpstream } from '../../stream.ts';
 import { RetryBody } from './retry-body.ts';
-import { LocalReplyBody, ResetKind, UpstreamRequest } from './upstream-request.ts';
+import { answerTimeout, LocalReplyBody, ResetKind, UpstreamRequest } from './upstream-request.ts';
 
 const RetryStatus = { No: 0, Yes: 1, LimitExceeded: 2, Overflow: 3 } as const;
 type RetryStatus = (typeof RetryStatus)[keyof typeof RetryStatus];
@@ -186,14 +186,7 @@ export class RetryState implements StreamUpstream {
     const started = attempt !== null && attempt.headersReceived;
     this.onFinal();
     if (attempt !== null && !attempt.finished) attempt.abandon();
-    const stream = this.stream;
-    if (started) {
-      stream.responseFlags |= ResponseFlag.UpstreamRequestTimeout;
-      stream.reset();
-    } else {
-      stats.recordCode(504);
-      stream.sendLocalReply(504, LocalReplyBody.timeout, ResponseFlag.UpstreamRequestTimeout);
-    }
+    answerTimeout(this.stream, stats, started);
   }
 
   // ----

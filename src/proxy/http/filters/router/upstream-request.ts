@@ -31,6 +31,20 @@ const cancelled = new Error('upstream request cancelled');
 export const ResetKind = { ConnectFailure: 0, Reset: 1, PerTryTimeout: 2 } as const;
 export type ResetKind = (typeof ResetKind)[keyof typeof ResetKind];
 
+/**
+ * The route timed out (Envoy UT): a response already under way is reset; otherwise the downstream
+ * gets 504 `upstream request timeout`, charged to the cluster.
+ */
+export function answerTimeout(stream: HttpStream, stats: Cluster['stats'], responseStarted: boolean): void {
+  if (responseStarted) {
+    stream.responseFlags |= ResponseFlag.UpstreamRequestTimeout;
+    stream.reset();
+  } else {
+    stats.recordCode(504);
+    stream.sendLocalReply(504, LocalReplyBody.timeout, ResponseFlag.UpstreamRequestTimeout);
+  }
+}
+
 function onRouteTimeout(request: UpstreamRequest): void {
   request.onTimeout();
 }
@@ -243,13 +257,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     stats.upstreamRqTimeout++;
     const started = this.headersReceived;
     this.cancel();
-    if (started) {
-      stream.responseFlags |= ResponseFlag.UpstreamRequestTimeout;
-      stream.reset();
-    } else {
-      stats.recordCode(504);
-      stream.sendLocalReply(504, LocalReplyBody.timeout, ResponseFlag.UpstreamRequestTimeout);
-    }
+    answerTimeout(stream, stats, started);
   }
 
   /** Envoy's per-try timeout: a retriable reset (5xx, gateway-error, reset), else 504 UT. */

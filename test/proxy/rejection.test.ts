@@ -59,7 +59,7 @@ describe('rejected clusters', () => {
     ['a TLS transport socket', edsCluster(reviews, { transport_socket: { name: 'tls' } }), /: transport_socket is not supported/],
     ['an unsupported circuit breaker field', edsCluster(reviews, { circuit_breakers: { thresholds: [{ max_connection_pools: { value: 1 } }] } }),
       /: circuit_breakers\.thresholds\[0\]\.max_connection_pools is not supported/],
-    ['HTTP/2 upstream options', edsCluster(reviews, { http2_protocol_options: {} }), /: http2_protocol_options is not supported/],
+    ['an unknown upstream protocol extension', edsCluster(reviews, { typed_extension_protocol_options: { 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions': {} } }), /typed_extension_protocol_options.*is not supported/],
   ];
   for (const [what, cluster, message] of cases) {
     it(`rejects ${what} and keeps serving`, async () => {

@@ -4,6 +4,7 @@ import {
   FieldPath, bool, canonicalJson, checkFields, durationMs, isPresent, message, optionalMessage, repeated,
   requiredString, string, uintWrapper,
 } from './envoy-config.ts';
+import { compileUpstreamProtocol, type UpstreamProtocol } from './upstream-protocol.ts';
 import { loadBalancerFactory, registeredLoadBalancers, type LoadBalancerFactory } from './load-balancers/registry.ts';
 
 /** Envoy's defaults for the DEFAULT priority thresholds. */
@@ -27,6 +28,8 @@ export type PoolSettings = {
   idleTimeoutMs: number;
   /** 0: unlimited. */
   maxRequestsPerConnection: number;
+  /** HTTP/1.1 or HTTP/2 to the endpoints. */
+  protocol: UpstreamProtocol;
 };
 
 export type ClusterSpec = {
@@ -53,6 +56,7 @@ const clusterFields = new Set([
   // Informational or without effect for EDS/STATIC clusters proxied with backpressure:
   'metadata', 'per_connection_buffer_limit_bytes', 'dns_lookup_family', 'dns_refresh_rate', 'respect_dns_ttl',
   'cleanup_interval', 'ignore_health_on_host_removal',
+  'typed_extension_protocol_options', 'http2_protocol_options',
 ]);
 const edsFields = new Set(['eds_config', 'service_name']);
 const httpProtocolFields = new Set(['idle_timeout', 'max_requests_per_connection']);
@@ -95,15 +99,20 @@ export function compileCluster(value: unknown): ClusterSpec {
     staticAssignment = { clusterName: name, endpoints: [] };
   }
 
+  const { protocol, common } = compileUpstreamProtocol(root, c);
   const pool: PoolSettings = {
     connectTimeoutMs: durationMs(root.field('connect_timeout'), c.connect_timeout) ?? defaultConnectTimeoutMs,
     idleTimeoutMs: defaultIdleTimeoutMs,
     maxRequestsPerConnection: uintWrapper(root.field('max_requests_per_connection'), c.max_requests_per_connection) ?? 0,
+    protocol,
   };
   if (pool.connectTimeoutMs <= 0) root.field('connect_timeout').reject('must be positive');
-  const http = optionalMessage(root.field('common_http_protocol_options'), c.common_http_protocol_options);
+  const hasCommon = isPresent(c.common_http_protocol_options);
+  const commonAt = root.field(hasCommon ? 'common_http_protocol_options'
+    : `typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].common_http_protocol_options`);
+  const http = optionalMessage(commonAt, hasCommon ? c.common_http_protocol_options : common);
   if (http) {
-    const hp = root.field('common_http_protocol_options');
+    const hp = commonAt;
     checkFields(hp, http, httpProtocolFields);
     const idle = durationMs(hp.field('idle_timeout'), http.idle_timeout);
     // Envoy: 0 disables the idle timeout.
@@ -121,7 +130,7 @@ export function compileCluster(value: unknown): ClusterSpec {
     lbFactory,
     limits: compileLimits(root.field('circuit_breakers'), c.circuit_breakers),
     pool,
-    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}`,
+    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}/${JSON.stringify(protocol)}`,
     staticAssignment,
     fingerprint: canonicalJson(c),
   };

@@ -19,4 +19,16 @@ export class Host {
     this.health = spec.health;
     this.pool = pool;
   }
+
+  /**
+   * The outcome of a request on this endpoint, for outlier detection: the upstream's response status
+   * (as soon as its headers arrive).
+   */
+  recordResponse(_status: number): void {}
+
+  /**
+   * A locally originated failure on this endpoint: connect failure, connection reset before a response,
+   * or a timeout (Envoy counts these like a 503 unless split_external_local_origin_errors is set).
+   */
+  recordLocalOriginFailure(): void {}
 }

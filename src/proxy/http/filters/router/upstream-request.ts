@@ -145,6 +145,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational: not forwarded
+    this.host.recordResponse(statusCode);
     const retry = this.retry;
     if (retry !== null) {
       // Retried: this attempt was abandoned, and its response goes nowhere.
@@ -206,6 +207,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
       stream.reset();
       return;
     }
+    this.host.recordLocalOriginFailure();
     if (retry !== null) {
       if (retry.onAttemptReset(this, this.connected ? ResetKind.Reset : ResetKind.ConnectFailure)) return;
       retry.onFinal();
@@ -256,6 +258,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     const stats = this.cluster.stats;
     stats.upstreamRqTimeout++;
     const started = this.headersReceived;
+    if (!started) this.host.recordLocalOriginFailure();
     this.cancel();
     answerTimeout(stream, stats, started);
   }
@@ -264,6 +267,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   private onPerTryTimeout(retry: RetryState): void {
     const stats = this.cluster.stats;
     stats.upstreamRqPerTryTimeout++;
+    this.host.recordLocalOriginFailure();
     this.cancel();
     if (retry.onAttemptReset(this, ResetKind.PerTryTimeout)) return;
     retry.onFinal();

@@ -10,6 +10,8 @@ export class Host {
   weight: number;
   health: EndpointHealth;
   readonly pool: EndpointPool;
+  /** Requests of the router on this endpoint, from dispatch to their end (queued ones included). */
+  activeRequests = 0;
 
   constructor(spec: EndpointSpec, pool: EndpointPool) {
     this.key = spec.key;

@@ -115,10 +115,12 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     const stats = this.cluster.stats;
     stats.upstreamRqTotal++;
     stats.upstreamRqActive++;
+    this.host.activeRequests++;
     if (this.retry === null) this.stream.upstream = this;
     if (!this.pool.dispatch(this)) {
       this.finished = true;
       stats.upstreamRqActive--;
+      this.host.activeRequests--;
       stats.upstreamRqPendingOverflow++;
       stats.recordCode(503);
       this.retry?.onFinal();
@@ -299,6 +301,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   private finish(): void {
     this.finished = true;
     this.cluster.stats.upstreamRqActive--;
+    this.host.activeRequests--;
     if (this.listeningForDrain) this.stream.res.off('drain', this.resumeUpstream!);
   }
 

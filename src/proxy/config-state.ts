@@ -96,7 +96,10 @@ function edsServiceName(c: Resource): string {
 
 function rdsNamesOf(listener: Resource): string[] {
   const names: string[] = [];
-  for (const fc of (listener.filter_chains as { filters?: { typed_config?: Resource }[] }[] | undefined) ?? []) {
+  type Chain = { filters?: { typed_config?: Resource }[] };
+  const chains = [...((listener.filter_chains as Chain[] | undefined) ?? [])];
+  if (listener.default_filter_chain) chains.push(listener.default_filter_chain as Chain);
+  for (const fc of chains) {
     for (const f of fc.filters ?? []) {
       const rds = f.typed_config?.rds as { route_config_name?: string } | undefined;
       if (rds?.route_config_name) names.push(rds.route_config_name);

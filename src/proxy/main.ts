@@ -3,7 +3,7 @@
 import { createServer, type Server } from 'node:net';
 import { parseFlags, parseHostPort, UsageError } from '../common/args.ts';
 import { createLogger } from '../common/log.ts';
-import { encodeProxyMetadata, type InboundPort } from '../xds/node-metadata.ts';
+import { encodeProxyMetadata, type InboundPort, type OutboundTcpPort } from '../xds/node-metadata.ts';
 import { ProxyAdminServer } from './admin/admin-server.ts';
 import { ProxyConfigState } from './config-state.ts';
 import { DataPlane } from './data-plane.ts';
@@ -26,14 +26,22 @@ Flags:
                               serve service port SPORT for the app listening on 127.0.0.1:APPPORT,
                               accepting inbound traffic on PORT (default: a free port); repeatable
   --outbound-port PORT        explicit outbound HTTP port for the app (0 = a free port; default 15001)
+  --outbound-tcp SPORT[:PORT] an outbound TCP/TLS listener on 127.0.0.1:PORT for the TCP and TLS services
+                              on service port SPORT (default PORT: a free one); repeatable
+  --locality REGION[/ZONE[/SUBZONE]]
+                              the workload's locality (default: from the topology.kubernetes.io/region and
+                              topology.kubernetes.io/zone labels)
   --no-outbound               no outbound listener (a workload that only serves)
+  --gateway                   run as an ingress/egress gateway: serve the Gateway resources whose selector
+                              matches --labels (implies --no-outbound)
   --admin-address HOST:PORT   admin port: /ready /config_dump /stats/prometheus POST /drain (default 127.0.0.1:15000)
   --node-id ID                xDS node id (default: WORKLOAD.NAMESPACE-PID)
   --drain-timeout-ms N        on SIGTERM, wait this long for connections to finish (default 5000)
   -h, --help                  show this help
 
 When it has its first complete config it prints one JSON line on stdout:
-{"ready":true,"adminPort":N,"outboundPort":N,"inbound":[{"servicePort":N,"port":N,"appPort":N}],"pid":N}.`;
+{"ready":true,"adminPort":N,"outboundPort":N,"inbound":[{"servicePort":N,"port":N,"appPort":N}],
+ "outboundTcp":[{"servicePort":N,"port":N}],"pid":N}.`;
 
 function parseLabels(value: string | undefined): Record<string, string> {
   const labels: Record<string, string> = {};
@@ -55,6 +63,23 @@ function parseInbound(values: string[]): { servicePort: number; appPort: number;
   });
 }
 
+function parseOutboundTcp(values: string[]): OutboundTcpPort[] {
+  return values.map((v) => {
+    const parts = v.split(':').map(Number);
+    if ((parts.length !== 1 && parts.length !== 2) || parts.some((n) => !Number.isInteger(n) || n < 0 || n > 65535) || parts[0] === 0) {
+      throw new UsageError(`--outbound-tcp: expected SERVICEPORT[:PORT], got ${JSON.stringify(v)}`);
+    }
+    return { servicePort: parts[0], port: parts[1] ?? 0 };
+  });
+}
+
+function parseLocality(value: string | undefined): { region: string; zone: string; sub_zone: string } | undefined {
+  if (value === undefined) return undefined;
+  const parts = value.split('/');
+  if (parts.length > 3 || parts[0] === '') throw new UsageError(`--locality: expected REGION[/ZONE[/SUBZONE]], got ${JSON.stringify(value)}`);
+  return { region: parts[0], zone: parts[1] ?? '', sub_zone: parts[2] ?? '' };
+}
+
 async function reserve(host: string, port: number): Promise<Server> {
   const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
   await new Promise<void>((resolve, reject) => {
@@ -74,7 +99,10 @@ export async function runProxy(argv: string[]): Promise<void> {
     address: { type: 'string' },
     inbound: { type: 'string', multiple: true },
     'outbound-port': { type: 'string' },
+    'outbound-tcp': { type: 'string', multiple: true },
+    locality: { type: 'string' },
     'no-outbound': { type: 'boolean' },
+    gateway: { type: 'boolean' },
     'admin-address': { type: 'string' },
     'node-id': { type: 'string' },
     'drain-timeout-ms': { type: 'string' },
@@ -97,11 +125,21 @@ export async function runProxy(argv: string[]): Promise<void> {
     inbound.push({ servicePort: spec.servicePort, appPort: spec.appPort, port });
   }
   let outboundPort: number | undefined;
-  if (!values['no-outbound']) {
+  const gateway = values.gateway === true;
+  if (!values['no-outbound'] && !gateway) {
     const server = await reserve('127.0.0.1', Number(values['outbound-port'] ?? 15001));
     outboundPort = (server.address() as { port: number }).port;
     reserved.set(outboundPort, server);
   }
+
+  const outboundTcp: OutboundTcpPort[] = [];
+  for (const spec of parseOutboundTcp(values['outbound-tcp'] ?? [])) {
+    const server = await reserve('127.0.0.1', spec.port);
+    const port = (server.address() as { port: number }).port;
+    reserved.set(port, server);
+    outboundTcp.push({ servicePort: spec.servicePort, port });
+  }
+  const locality = parseLocality(values.locality);
 
   const stats = new ProxyStats();
   const dataPlane = new DataPlane({ logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved });
@@ -111,7 +149,11 @@ export async function runProxy(argv: string[]): Promise<void> {
     node: {
       id: nodeId,
       cluster: `${workloadName}.${namespace}`,
-      metadata: encodeProxyMetadata({ namespace, workloadName, labels, serviceAccount: values['service-account'] ?? 'default', address, outboundPort, inbound }),
+      metadata: encodeProxyMetadata({
+        namespace, workloadName, labels, serviceAccount: values['service-account'] ?? 'default', address, outboundPort, inbound, outboundTcp,
+        ...(gateway ? { gateway } : {}),
+      }),
+      ...(locality ? { locality } : {}),
     },
     apply: (typeUrl, resources): Promise<void> => config.apply(typeUrl, resources, xds),
     logger: log.child({ module: 'xds' }),
@@ -138,8 +180,8 @@ export async function runProxy(argv: string[]): Promise<void> {
   xds.onAccepted = () => {
     if (announced || !config.ready().ready) return;
     announced = true;
-    log.info('proxy ready', { adminPort, outboundPort, inbound });
-    process.stdout.write(JSON.stringify({ ready: true, adminPort, outboundPort, inbound, pid: process.pid }) + '\n');
+    log.info('proxy ready', { adminPort, outboundPort, inbound, outboundTcp });
+    process.stdout.write(JSON.stringify({ ready: true, adminPort, outboundPort, inbound, outboundTcp, pid: process.pid }) + '\n');
   };
   xds.start();
 

@@ -52,14 +52,27 @@ after(async () => {
 
 describe('rejected clusters', () => {
   const cases: [string, object, RegExp][] = [
-    ['an unsupported lb_policy', edsCluster(reviews, { lb_policy: 'LEAST_REQUEST' }),
-      /^Cluster outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local: lb_policy LEAST_REQUEST is not supported/],
+    ['an unsupported lb_policy', edsCluster(reviews, { lb_policy: 'CLUSTER_PROVIDED' }),
+      /^Cluster outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local: lb_policy CLUSTER_PROVIDED is not supported/],
     ['an unsupported cluster type', edsCluster(reviews, { type: 'STRICT_DNS' }), /: type STRICT_DNS is not supported/],
-    ['outlier detection', edsCluster(reviews, { outlier_detection: { consecutive_5xx: { value: 3 } } }), /: outlier_detection is not supported/],
+    ['outlier detection extensions', edsCluster(reviews, { outlier_detection: { consecutive_5xx: { value: 3 }, monitors: [{ name: 'custom' }] } }),
+      /: outlier_detection\.monitors is not supported/],
+    ['a max_ejection_time below base_ejection_time', edsCluster(reviews, { outlier_detection: { base_ejection_time: { seconds: '30' }, max_ejection_time: { seconds: '10' } } }),
+      /: outlier_detection\.max_ejection_time cannot be smaller than base_ejection_time/],
+    ['a ring hash function other than XX_HASH', edsCluster(reviews, { lb_policy: 'RING_HASH', ring_hash_lb_config: { hash_function: 'MURMUR_HASH_2' } }),
+      /: ring_hash_lb_config\.hash_function MURMUR_HASH_2 is not supported/],
+    ['a maglev table size that is not prime', edsCluster(reviews, { lb_policy: 'MAGLEV', maglev_lb_config: { table_size: { value: '65536' } } }),
+      /: maglev_lb_config\.table_size 65536 is not a prime number/],
+    ['a load balancer config of another lb_policy', edsCluster(reviews, { lb_policy: 'ROUND_ROBIN', least_request_lb_config: { choice_count: { value: 3 } } }),
+      /: least_request_lb_config does not apply to lb_policy ROUND_ROBIN/],
+    ['zone aware routing', edsCluster(reviews, { common_lb_config: { zone_aware_lb_config: { min_cluster_size: { value: 3 } } } }),
+      /: common_lb_config\.zone_aware_lb_config is not supported/],
     ['a TLS transport socket', edsCluster(reviews, { transport_socket: { name: 'tls' } }), /: transport_socket is not supported/],
     ['an unsupported circuit breaker field', edsCluster(reviews, { circuit_breakers: { thresholds: [{ max_connection_pools: { value: 1 } }] } }),
       /: circuit_breakers\.thresholds\[0\]\.max_connection_pools is not supported/],
     ['an unknown upstream protocol extension', edsCluster(reviews, { typed_extension_protocol_options: { 'envoy.extensions.upstreams.tcp.v3.TcpProtocolOptions': {} } }), /typed_extension_protocol_options.*is not supported/],
+    ['TCP keepalive probe counts', edsCluster(reviews, { upstream_connection_options: { tcp_keepalive: { keepalive_time: { value: 60 }, keepalive_probes: { value: 3 } } } }),
+      /upstream_connection_options.tcp_keepalive.keepalive_probes is not supported/],
   ];
   for (const [what, cluster, message] of cases) {
     it(`rejects ${what} and keeps serving`, async () => {
@@ -69,7 +82,8 @@ describe('rejected clusters', () => {
   }
 
   it('rejects the whole update when one cluster of it is bad (nothing is applied)', async () => {
-    assert.throws(() => harness.dataPlane.updateClusters([edsCluster('extra'), edsCluster(reviews, { lb_policy: 'MAGLEV' })]), rejected(/lb_policy MAGLEV/));
+    assert.throws(() => harness.dataPlane.updateClusters([edsCluster('extra'), edsCluster(reviews, { lb_policy: 'CLUSTER_PROVIDED' })]),
+      rejected(/lb_policy CLUSTER_PROVIDED/));
     harness.dataPlane.updateRoutes([routeConfig('routes', [virtualHost('all', ['*'], [route({ prefix: '/' }, routeTo('extra'))])])]);
     assert.equal((await send(port, '/')).status, 503, 'cluster "extra" must not exist');
     harness.dataPlane.updateRoutes(goodRoutes());
@@ -85,9 +99,17 @@ describe('rejected endpoints', () => {
     await stillServes();
   });
 
-  it('rejects a priority other than 0', async () => {
-    const cla = { cluster_name: reviews, endpoints: [{ priority: 1, lb_endpoints: [] }] };
-    assert.throws(() => harness.dataPlane.updateEndpoints([cla]), rejected(/endpoints\[0\]\.priority 1 is not supported/));
+  it('rejects drop_overloads in the assignment policy', async () => {
+    const cla = { cluster_name: reviews, endpoints: [], policy: { drop_overloads: [{ category: 'throttle' }] } };
+    assert.throws(() => harness.dataPlane.updateEndpoints([cla]), rejected(/: policy\.drop_overloads is not supported/));
+    await stillServes();
+  });
+
+  it('rejects an endpoint listed in two priorities', async () => {
+    const ep = { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: upstream.port } } } };
+    const cla = { cluster_name: reviews, endpoints: [{ lb_endpoints: [ep] }, { priority: 1, lb_endpoints: [ep] }] };
+    assert.throws(() => harness.dataPlane.updateEndpoints([cla]),
+      rejected(/endpoints\[1\]\.lb_endpoints\[0\] 127\.0\.0\.1:\d+ is already listed in another priority or locality/));
     await stillServes();
   });
 });
@@ -108,8 +130,11 @@ describe('rejected route configurations', () => {
       /virtual_hosts\[1\]\.domains\[0\] x appears in more than one virtual host/],
     ['a runtime fraction match', withRoute(route({ prefix: '/', runtime_fraction: { default_value: { numerator: 50 } } }, routeTo(reviews))),
       /routes\[0\]\.match\.runtime_fraction is not supported/],
-    ['a hash policy', withRoute(route({ prefix: '/' }, routeTo(reviews, { hash_policy: [{ header: { header_name: 'x-user' } }] }))),
-      /routes\[0\]\.route\.hash_policy is not supported/],
+    ['a filter_state hash policy', withRoute(route({ prefix: '/' }, routeTo(reviews, { hash_policy: [{ filter_state: { key: 'k' } }] }))),
+      /routes\[0\]\.route\.hash_policy\[0\]\.filter_state is not supported/],
+    ['a hash policy setting two kinds at once', withRoute(route({ prefix: '/' }, routeTo(reviews,
+      { hash_policy: [{ header: { header_name: 'x-user' }, query_parameter: { name: 'u' } }] }))),
+      /routes\[0\]\.route\.hash_policy\[0\] must set exactly one of header, cookie, connection_properties, query_parameter, filter_state/],
   ];
   for (const [what, routes, message] of cases) {
     it(`rejects ${what} and keeps serving`, async () => {
@@ -127,9 +152,9 @@ describe('rejected listeners', () => {
     ['an HTTP filter it does not implement', withHcm({}, { httpFilters: [lua, routerFilter] }),
       /^Listener outbound: filter_chains\[0\]\.filters\[0\]\.typed_config\.http_filters\[0\] \(envoy\.filters\.http\.lua\): filter type type\.googleapis\.com\/envoy\.extensions\.filters\.http\.lua\.v3\.Lua is not supported/],
     ['a filter chain without the router last', withHcm({}, { httpFilters: [] }), /http_filters must end with the router filter/],
-    ['an HTTP/2 codec', withHcm({ codec_type: 'HTTP2' }), /typed_config\.codec_type HTTP2 is not supported/],
+    ['an HTTP/3 codec', withHcm({ codec_type: 'HTTP3' }), /typed_config\.codec_type HTTP3 is not supported/],
     ['access logs', withHcm({ access_log: [{ name: 'envoy.access_loggers.file' }] }), /typed_config\.access_log is not supported/],
-    ['two filter chains', [{ ...goodListeners()[0], filter_chains: [{}, {}] }], /filter_chains has 2 filter chains; exactly one is supported/],
+    ['a filter chain without a terminal filter', [{ ...goodListeners()[0], filter_chains: [{}] }], /filter_chains\[0\]\.filters has 0 filters/],
     ['a TLS transport socket on the filter chain',
       [{ ...goodListeners()[0], filter_chains: [{ ...(goodListeners()[0] as { filter_chains: object[] }).filter_chains[0], transport_socket: { name: 'tls' } }] }],
       /filter_chains\[0\]\.transport_socket is not supported/],

@@ -1,13 +1,26 @@
-// envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager → its spec.
+// envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager → its spec: the
+// codec (codec_type; HTTP/2 settings), routes, HTTP filters, request id and forwarding options, and
+// which upgrades (upgrade_configs) are relayed.
 import { TypeUrl } from '../../xds/type-urls.ts';
 import {
   FieldPath, bool, boolWrapper, checkFields, durationMs, integer, message, optionalMessage, repeated, requiredString,
-  string, typeUrlOf, type Message,
+  string, typeUrlOf, uintWrapper, type Message,
 } from '../upstream/envoy-config.ts';
 import type { HttpFilter } from './filters/filter.ts';
 import { httpFilterCompiler, type HttpFilterContext } from './filters/registry.ts';
 import { compileRouteConfiguration, type RouteCompileContext } from './routing/route-config.ts';
 import type { RouteTable } from './routing/route-table.ts';
+
+/** codec_type: AUTO tells HTTP/1.1 from h2c by the HTTP/2 connection preface (or, with TLS, ALPN). */
+export const Codec = { Auto: 0, Http1: 1, Http2: 2 } as const;
+export type Codec = (typeof Codec)[keyof typeof Codec];
+
+/** http2_protocol_options the codec applies; null: node:http2's default (HTTP/2's 64 KiB windows, no stream limit). */
+export type Http2Settings = {
+  maxConcurrentStreams: number | null;
+  initialStreamWindowSize: number | null;
+  initialConnectionWindowSize: number | null;
+};
 
 export type HttpConnectionManagerSpec = {
   statPrefix: string;
@@ -19,6 +32,10 @@ export type HttpConnectionManagerSpec = {
   useRemoteAddress: boolean;
   /** Downstream keep-alive connection idle timeout. */
   idleTimeoutMs: number;
+  codec: Codec;
+  http2: Http2Settings;
+  /** upgrade_configs: upgrade type (lower-cased) → enabled. Routes may enable or disable a type for themselves. */
+  upgrades: ReadonlyMap<string, boolean>;
 };
 
 const hcmFields = new Set([
@@ -27,10 +44,18 @@ const hcmFields = new Set([
   // delayed_close_timeout only tunes how a closing connection is flushed; preserve_external_request_id
   // is what the proxy always does (it never overwrites an incoming x-request-id).
   'delayed_close_timeout', 'preserve_external_request_id',
+  'http2_protocol_options', 'upgrade_configs',
 ]);
 const rdsFields = new Set(['route_config_name', 'config_source']);
 const protocolFields = new Set(['idle_timeout']);
 const filterFields = new Set(['name', 'typed_config', 'is_optional', 'disabled']);
+// The HTTP/2 settings the codec applies; the others (hpack, frame flood limits, keepalive, CONNECT, …) are not implemented.
+const http2Fields = new Set(['max_concurrent_streams', 'initial_stream_window_size', 'initial_connection_window_size']);
+const upgradeFields = new Set(['upgrade_type', 'enabled', 'filters']);
+const codecs: Record<string, Codec> = { AUTO: Codec.Auto, HTTP1: Codec.Http1, HTTP2: Codec.Http2 };
+/** Envoy's bounds of HTTP/2 windows (RFC 9113: at least the initial 65535, at most 2^31-1). */
+const minWindow = 65535;
+const maxWindow = 2 ** 31 - 1;
 
 /** Envoy's default downstream connection idle timeout. */
 const defaultIdleTimeoutMs = 3600_000;
@@ -39,8 +64,9 @@ export function compileHttpConnectionManager(at: FieldPath, config: Message, con
   checkFields(at, config, hcmFields);
   const statPrefix = requiredString(at.field('stat_prefix'), config.stat_prefix);
 
-  const codec = (config.codec_type ?? 'AUTO') as string;
-  if (codec !== 'AUTO' && codec !== 'HTTP1') at.field('codec_type').reject(`${codec} is not supported yet (AUTO and HTTP1 are; HTTP/1.1 is spoken)`);
+  const codecName = (config.codec_type ?? 'AUTO') as string;
+  const codec = codecs[codecName];
+  if (codec === undefined) at.field('codec_type').reject(`${codecName} is not supported (AUTO, HTTP1 and HTTP2 are)`);
   if (boolWrapper(at.field('normalize_path'), config.normalize_path) === true) at.field('normalize_path').reject('true is not supported');
   if (bool(at.field('merge_slashes'), config.merge_slashes) === true) at.field('merge_slashes').reject('true is not supported');
   const trustedHops = integer(at.field('xff_num_trusted_hops'), config.xff_num_trusted_hops) ?? 0;
@@ -78,7 +104,49 @@ export function compileHttpConnectionManager(at: FieldPath, config: Message, con
     generateRequestId: boolWrapper(at.field('generate_request_id'), config.generate_request_id) ?? true,
     useRemoteAddress: boolWrapper(at.field('use_remote_address'), config.use_remote_address) ?? false,
     idleTimeoutMs,
+    codec,
+    http2: compileHttp2Settings(at.field('http2_protocol_options'), config.http2_protocol_options),
+    upgrades: compileUpgradeConfigs(at.field('upgrade_configs'), config.upgrade_configs),
   };
+}
+
+function compileHttp2Settings(at: FieldPath, value: unknown): Http2Settings {
+  const settings: Http2Settings = { maxConcurrentStreams: null, initialStreamWindowSize: null, initialConnectionWindowSize: null };
+  const options = optionalMessage(at, value);
+  if (!options) return settings;
+  checkFields(at, options, http2Fields);
+  const streams = uintWrapper(at.field('max_concurrent_streams'), options.max_concurrent_streams);
+  if (streams !== undefined) {
+    if (streams < 1 || streams > maxWindow) at.field('max_concurrent_streams').reject(`${streams} is out of range (1 to ${maxWindow})`);
+    settings.maxConcurrentStreams = streams;
+  }
+  settings.initialStreamWindowSize = windowSize(at.field('initial_stream_window_size'), options.initial_stream_window_size);
+  settings.initialConnectionWindowSize = windowSize(at.field('initial_connection_window_size'), options.initial_connection_window_size);
+  return settings;
+}
+
+function windowSize(at: FieldPath, value: unknown): number | null {
+  const size = uintWrapper(at, value);
+  if (size === undefined) return null;
+  if (size < minWindow || size > maxWindow) at.reject(`${size} is out of range (${minWindow} to ${maxWindow})`);
+  return size;
+}
+
+/** upgrade_configs → type → enabled. Upgrade-specific filter chains and CONNECT are not supported. */
+function compileUpgradeConfigs(at: FieldPath, value: unknown): ReadonlyMap<string, boolean> {
+  const upgrades = new Map<string, boolean>();
+  repeated(at, value).forEach((entry, i) => {
+    const up = at.item(i);
+    const config = message(up, entry);
+    checkFields(up, config, upgradeFields);
+    const type = requiredString(up.field('upgrade_type'), config.upgrade_type).toLowerCase();
+    if (type === 'connect') up.field('upgrade_type').reject('CONNECT is not supported');
+    if (type === 'h2c') up.field('upgrade_type').reject('h2c is not an upgrade the connection manager relays (HTTP/2 is spoken with prior knowledge)');
+    if (repeated(up.field('filters'), config.filters).length > 0) up.field('filters').reject('(an upgrade-specific filter chain) is not supported');
+    if (upgrades.has(type)) up.field('upgrade_type').reject(`${type} appears twice`);
+    upgrades.set(type, boolWrapper(up.field('enabled'), config.enabled) ?? true);
+  });
+  return upgrades;
 }
 
 function compileHttpFilters(at: FieldPath, value: unknown): ((context: HttpFilterContext) => HttpFilter)[] {

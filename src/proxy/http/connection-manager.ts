@@ -1,38 +1,38 @@
-// envoy.filters.network.http_connection_manager at run time: the HTTP/1.1 codec (a node:http Server
-// that never listens itself; the listener hands it accepted sockets), the per-request stream, Envoy's
-// request header mutations, and draining. HTTP/2 will come as another codec behind the same stream.
+// envoy.filters.network.http_connection_manager at run time: the codecs (HTTP/1.1: a node:http
+// Server; HTTP/2: a node:http2 server, codec-http2.ts; neither listens itself, the listener hands the
+// connection manager accepted sockets and codec_type / the first bytes choose the codec,
+// codec-selection.ts), the per-request stream, Envoy's request header mutations, upgrades (upgrade.ts)
+// and draining (HTTP/1.1: `connection: close` on the next response; HTTP/2: GOAWAY, in-flight streams
+// finish).
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Logger } from '../../common/log.ts';
 import { ResponseFlag } from '../telemetry/response-flags.ts';
 import type { HttpConnectionManagerStats } from '../telemetry/stat-objects.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
-import type { HttpConnectionManagerSpec } from './connection-manager-config.ts';
+import { createHttp2Server, ignore } from './codec-http2.ts';
+import { codecByAlpn, sniffCodec } from './codec-selection.ts';
+import { Codec, type HttpConnectionManagerSpec } from './connection-manager-config.ts';
+import { DownstreamConnection } from './downstream-connection.ts';
 import type { HttpFilter } from './filters/filter.ts';
-import { parseRequest } from './headers.ts';
+import { parseHttp2Request, parseRequest } from './headers.ts';
 import type { RouteSlot } from './routing/route-store.ts';
-import { HttpStream, type StreamOwner } from './stream.ts';
+import { HttpStream, Protocol, kHttpStream, type DownstreamResponse, type StreamOwner } from './stream.ts';
+import { UpgradeRelay, upgradeAllowed } from './upgrade.ts';
 
 const kConnection = Symbol('weft.downstreamConnection');
-const kStream = Symbol('weft.stream');
-
-class DownstreamConnection {
-  readonly socket: Socket;
-  activeRequests = 0;
-
-  constructor(socket: Socket) {
-    this.socket = socket;
-  }
-}
+const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
 type TrackedSocket = Socket & { [kConnection]?: DownstreamConnection };
-type TrackedResponse = ServerResponse & { [kStream]?: HttpStream };
+type TrackedSession = ServerHttp2Session & { [kConnection]?: DownstreamConnection };
+type TrackedResponse = DownstreamResponse & { [kHttpStream]?: HttpStream };
 
-/** res 'close': the exchange is over (finished, reset by us, or the downstream went away). */
+/** res 'close' (HTTP/2: the stream's): the exchange is over (finished, reset by us, or the downstream went away). */
 function onResponseClose(this: TrackedResponse): void {
-  const stream = this[kStream]!;
+  const stream = this[kHttpStream]!;
   if (!this.writableFinished) {
     if (!stream.complete) stream.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
     stream.upstream?.onStreamReset();
@@ -41,7 +41,23 @@ function onResponseClose(this: TrackedResponse): void {
   (stream.owner as HttpConnectionManager).onStreamDone(stream);
 }
 
-const forbiddenUpgrade = 'HTTP/1.1 403 Forbidden\r\ncontent-length: 0\r\nconnection: close\r\n\r\n';
+/**
+ * An HTTP/2 stream reset by the client while the response was under way: node ends its readable side
+ * (as if the request body were complete) before 'close', so the upstream is reset now, before a
+ * truncated body could look complete to it.
+ */
+function onHttp2Aborted(this: TrackedResponse): void {
+  const stream = this[kHttpStream]!;
+  if (!stream.complete) stream.responseFlags |= ResponseFlag.DownstreamConnectionTermination;
+  stream.upstream?.onStreamReset();
+}
+
+/** Envoy ignores an `Upgrade: h2c` request (it is served as HTTP/1.1); other upgrades go to onUpgrade. */
+function takesUpgrade(req: IncomingMessage): boolean {
+  if (req.method === 'CONNECT') return true;
+  const upgrade = req.headers.upgrade;
+  return upgrade !== undefined && upgrade.toLowerCase() !== 'h2c';
+}
 
 export class HttpConnectionManager implements StreamOwner {
   readonly spec: HttpConnectionManagerSpec;
@@ -50,9 +66,14 @@ export class HttpConnectionManager implements StreamOwner {
   readonly routes: RouteSlot;
   readonly clusters: ClusterManager;
   draining = false;
-  private readonly server: http.Server;
+  /** The HTTP/1.1 codec; null when codec_type is HTTP2. */
+  private readonly server: http.Server | null;
+  /** The HTTP/2 codec; null when codec_type is HTTP1. */
+  private readonly http2Server: http2.Http2Server | null;
   private readonly connections = new Set<DownstreamConnection>();
   private emptyWaiters: (() => void)[] = [];
+  /** The connection being handed to the HTTP/2 server (its 'session' event comes synchronously). */
+  private handingOver: DownstreamConnection | null = null;
 
   constructor(spec: HttpConnectionManagerSpec, routes: RouteSlot, clusters: ClusterManager, stats: HttpConnectionManagerStats, logger: Logger) {
     this.spec = spec;
@@ -60,14 +81,24 @@ export class HttpConnectionManager implements StreamOwner {
     this.routes = routes;
     this.clusters = clusters;
     this.filters = spec.filters.map((create) => create({ stats, logger }));
-    this.server = http.createServer({
-      keepAliveTimeout: spec.idleTimeoutMs,
-      // Envoy's default max_request_headers_kb.
-      maxHeaderSize: 60 * 1024,
-      noDelay: true,
-    }, this.onRequest.bind(this));
-    // No upgrade_configs yet (WebSocket comes later): Envoy answers an unconfigured upgrade with 403.
-    this.server.on('upgrade', (_req: IncomingMessage, socket: Duplex) => { socket.end(forbiddenUpgrade); });
+    this.server = null;
+    this.http2Server = null;
+    if (spec.codec !== Codec.Http2) {
+      this.server = http.createServer({
+        keepAliveTimeout: spec.idleTimeoutMs,
+        // Envoy's default max_request_headers_kb.
+        maxHeaderSize: 60 * 1024,
+        noDelay: true,
+        shouldUpgradeCallback: takesUpgrade,
+      }, this.onRequest.bind(this));
+      const onUpgrade = this.onUpgrade.bind(this);
+      this.server.on('upgrade', onUpgrade);
+      // CONNECT (node:http's 'connect') is never enabled (upgrade_configs rejects it): it gets the 403.
+      this.server.on('connect', onUpgrade);
+    }
+    if (spec.codec !== Codec.Http1) {
+      this.http2Server = createHttp2Server(spec.http2, this.onHttp2Stream.bind(this), this.onHttp2Session.bind(this));
+    }
   }
 
   get connectionCount(): number {
@@ -84,24 +115,58 @@ export class HttpConnectionManager implements StreamOwner {
     socket.once('close', () => {
       this.connections.delete(conn);
       this.stats.downstreamCxActive--;
+      conn.clearIdleTimer();
       if (this.connections.size === 0 && this.emptyWaiters.length > 0) {
         const waiters = this.emptyWaiters;
         this.emptyWaiters = [];
         for (const resolve of waiters) resolve();
       }
     });
-    this.server.emit('connection', socket);
-    // Reserved listeners accept with pauseOnConnect; node:http does not resume such a socket itself.
-    socket.resume();
+    const codec = this.spec.codec !== Codec.Auto ? this.spec.codec : codecByAlpn(socket);
+    if (codec === Codec.Http1) this.startHttp1(conn);
+    else if (codec === Codec.Http2) this.startHttp2(conn);
+    else sniffCodec(socket, this.spec.idleTimeoutMs, (chosen) => {
+      if (chosen === Codec.Http2 && this.http2Server !== null) this.startHttp2(conn);
+      else this.startHttp1(conn);
+    });
+  }
+
+  private startHttp1(conn: DownstreamConnection): void {
+    if (this.server === null) {
+      conn.socket.destroy();
+      return;
+    }
+    this.server.emit('connection', conn.socket);
+    // Reserved listeners accept with pauseOnConnect, and sniffed connections are paused; node:http does
+    // not resume such a socket itself.
+    conn.socket.resume();
+  }
+
+  private startHttp2(conn: DownstreamConnection): void {
+    if (this.http2Server === null) {
+      conn.socket.destroy();
+      return;
+    }
+    // The session reads what the socket already holds (the preface put back) itself: no resume here.
+    this.handingOver = conn;
+    try {
+      this.http2Server.emit('connection', conn.socket);
+    } finally {
+      this.handingOver = null;
+    }
   }
 
   /**
-   * Stops keeping connections alive: idle ones close now, busy ones get `connection: close` on their
-   * next response and close after it. Resolves when every connection is gone.
+   * Stops keeping connections alive: idle HTTP/1.1 ones close now, busy ones get `connection: close`
+   * on their next response and close after it; HTTP/2 ones get GOAWAY and close once their streams are
+   * done. Resolves when every connection is gone.
    */
   drain(): Promise<void> {
     this.draining = true;
-    for (const conn of this.connections) if (conn.activeRequests === 0) conn.socket.destroySoon();
+    for (const conn of this.connections) {
+      if (conn.session !== null) conn.session.close();
+      else if (conn.activeRequests === 0) conn.socket.destroySoon();
+    }
     if (this.connections.size === 0) return Promise.resolve();
     return new Promise((resolve) => { this.emptyWaiters.push(resolve); });
   }
@@ -109,25 +174,31 @@ export class HttpConnectionManager implements StreamOwner {
   /** Closes every connection now. */
   destroy(): void {
     this.draining = true;
-    for (const conn of this.connections) conn.socket.destroy();
+    for (const conn of this.connections) {
+      conn.session?.destroy();
+      conn.socket.destroy();
+    }
   }
 
   onStreamDone(stream: HttpStream): void {
     this.stats.downstreamRqActive--;
-    const conn = (stream.req.socket as TrackedSocket | null)?.[kConnection];
-    if (conn === undefined) return;
+    const conn = stream.connection;
     conn.activeRequests--;
-    if (this.draining && conn.activeRequests === 0) conn.socket.destroySoon();
+    if (conn.activeRequests !== 0) return;
+    if (conn.session !== null) {
+      if (!this.draining) conn.startIdleTimer(this.spec.idleTimeoutMs);
+    } else if (this.draining || stream.upgrade !== null) {
+      conn.socket.destroySoon();
+    }
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     this.stats.downstreamRqTotal++;
     this.stats.downstreamRqActive++;
-    const conn = (req.socket as TrackedSocket)[kConnection];
-    if (conn !== undefined) conn.activeRequests++;
+    const conn = (req.socket as TrackedSocket)[kConnection]!;
+    conn.activeRequests++;
     // Capture the config this request runs on: it finishes on it whatever swaps happen meanwhile.
-    const stream = new HttpStream(this, req, res, this.routes.table, this.clusters.current);
-    (res as TrackedResponse)[kStream] = stream;
+    const stream = new HttpStream(this, conn, Protocol.Http1, req, res, null, req.method ?? 'GET', this.routes.table, this.clusters.current);
     res.on('close', onResponseClose);
     parseRequest(req.url ?? '/', req.rawHeaders, stream);
     this.mutateRequestHeaders(stream);
@@ -135,11 +206,70 @@ export class HttpConnectionManager implements StreamOwner {
     stream.decodeHeaders();
   }
 
+  private onHttp2Session(session: ServerHttp2Session): void {
+    const conn = this.handingOver;
+    if (conn === null) {
+      session.destroy();
+      return;
+    }
+    conn.session = session;
+    (session as TrackedSession)[kConnection] = conn;
+    if (this.draining) session.close();
+    else conn.startIdleTimer(this.spec.idleTimeoutMs);
+  }
+
+  private onHttp2Stream(h2: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, rawHeaders: string[]): void {
+    const conn = (h2.session as TrackedSession | undefined)?.[kConnection];
+    h2.on('error', ignore);
+    if (conn === undefined) {
+      h2.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+      return;
+    }
+    this.stats.downstreamRqTotal++;
+    this.stats.downstreamRqActive++;
+    conn.streamStarted();
+    const method = headers[':method'] ?? 'GET';
+    const stream = new HttpStream(this, conn, Protocol.Http2, h2, h2, h2, method, this.routes.table, this.clusters.current);
+    h2.on('close', onResponseClose);
+    h2.on('aborted', onHttp2Aborted);
+    parseHttp2Request(rawHeaders, stream);
+    stream.hasBody = (flags & NGHTTP2_FLAG_END_STREAM) === 0;
+    this.mutateRequestHeaders(stream);
+    stream.route = stream.routeTable === null ? null : stream.routeTable.route(stream);
+    stream.decodeHeaders();
+  }
+
+  /**
+   * An upgrade request (node:http hands the connection over with it): a stream whose terminal step is
+   * the upgrade relay, or 403 when neither the connection manager nor the route enables the type.
+   */
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const downstream = socket as TrackedSocket;
+    const conn = downstream[kConnection]!;
+    this.stats.downstreamRqTotal++;
+    this.stats.downstreamRqActive++;
+    conn.activeRequests++;
+    // node:http no longer watches the connection: its errors end the relay (through 'close').
+    downstream.on('error', ignore);
+    const stream = new HttpStream(this, conn, Protocol.Http1, req, downstream, null, req.method ?? 'GET', this.routes.table, this.clusters.current);
+    parseRequest(req.url ?? '/', req.rawHeaders, stream);
+    this.mutateRequestHeaders(stream);
+    stream.route = stream.routeTable === null ? null : stream.routeTable.route(stream);
+    const upgradeHeader = req.method === 'CONNECT' ? 'CONNECT' : req.headers.upgrade ?? '';
+    stream.upgrade = new UpgradeRelay(stream, this.stats, downstream, head, upgradeHeader);
+    downstream.once('close', onResponseClose);
+    if (!upgradeAllowed(this.spec.upgrades, stream.route, upgradeHeader.toLowerCase())) {
+      stream.sendLocalReply(403, null, 0);
+      return;
+    }
+    stream.decodeHeaders();
+  }
+
   /** Envoy's ConnectionManagerUtility::mutateRequestHeaders, for what is supported. */
   private mutateRequestHeaders(stream: HttpStream): void {
     const headers = stream.requestHeaders;
     if (this.spec.useRemoteAddress) {
-      let remote = stream.req.socket.remoteAddress ?? '';
+      let remote = stream.connection.socket.remoteAddress ?? '';
       if (remote.startsWith('::ffff:')) remote = remote.slice(7);
       appendForwardedFor(headers, remote);
       setHeader(headers, 'x-forwarded-proto', 'http');

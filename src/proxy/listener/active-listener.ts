@@ -1,28 +1,25 @@
 // A listener at run time: a listening net.Server (bound here, or adopted from the proxy's reserved
-// ports) whose accepted sockets go to the current filter chain. An in-place update swaps the chain:
-// new connections get the new one, the old one drains.
+// ports) whose accepted sockets go to the current set of filter chains. An in-place update swaps the
+// set: new connections get the new one, the old one drains (what the new set did not take over).
 import type net from 'node:net';
 import type { ListenerStats } from '../telemetry/stat-objects.ts';
+import type { FilterChainSet } from './filter-chain-set.ts';
 import type { ListenerSpec } from './listener-config.ts';
-import type { NetworkFilterChain } from './network-filter-chain.ts';
 
 export class ActiveListener {
   spec: ListenerSpec;
-  chain: NetworkFilterChain;
+  chain: FilterChainSet;
   readonly server: net.Server;
   readonly stats: ListenerStats;
   private readonly onConnection: (socket: net.Socket) => void;
   private stopped = false;
 
-  constructor(spec: ListenerSpec, server: net.Server, chain: NetworkFilterChain, stats: ListenerStats) {
+  constructor(spec: ListenerSpec, server: net.Server, chain: FilterChainSet, stats: ListenerStats) {
     this.spec = spec;
     this.server = server;
     this.chain = chain;
     this.stats = stats;
     this.onConnection = (socket) => {
-      stats.downstreamCxTotal++;
-      stats.downstreamCxActive++;
-      socket.once('close', () => { stats.downstreamCxActive--; });
       socket.setNoDelay(true);
       this.chain.handleConnection(socket);
     };
@@ -39,8 +36,8 @@ export class ActiveListener {
     return a !== null && typeof a === 'object' ? { address: a.address, port: a.port } : { address: this.spec.address, port: this.spec.port };
   }
 
-  /** Swaps in a new filter chain; returns the old one (to be drained by the caller). */
-  replaceChain(spec: ListenerSpec, chain: NetworkFilterChain): NetworkFilterChain {
+  /** Swaps in a new set of filter chains; returns the old one (to be drained by the caller). */
+  replaceChain(spec: ListenerSpec, chain: FilterChainSet): FilterChainSet {
     const old = this.chain;
     this.spec = spec;
     this.chain = chain;

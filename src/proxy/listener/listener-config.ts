@@ -1,4 +1,5 @@
-// Listener (LDS) → ListenerSpec: its address and its one filter chain's terminal network filter.
+// Listener (LDS) → ListenerSpec: its address, its listener filters (inspectors), its filter chains
+// (each a filter_chain_match and one terminal network filter) and its default_filter_chain.
 import { TypeUrl } from '../../xds/type-urls.ts';
 import { compileHttpConnectionManager, type HttpConnectionManagerSpec } from '../http/connection-manager-config.ts';
 import type { RouteCompileContext } from '../http/routing/route-config.ts';
@@ -7,30 +8,42 @@ import {
   FieldPath, boolWrapper, canonicalJson, checkFields, message, optionalMessage, repeated, requiredString, socketAddress,
   string, typeUrlOf,
 } from '../upstream/envoy-config.ts';
+import { anyMatch, checkDistinctMatches, compileFilterChainMatch, type FilterChainMatchSpec } from './filter-chain-match.ts';
+import { compileListenerFilters, type ListenerFiltersSpec } from './listener-filter-config.ts';
 
 export type NetworkFilterSpec =
   | { kind: 'http'; spec: HttpConnectionManagerSpec }
   | { kind: 'tcp'; spec: TcpProxySpec };
+
+export type FilterChainSpec = {
+  /** Where it sits in the listener (`filter_chains[1] (tls-to-a)`, `default_filter_chain`), for messages. */
+  label: string;
+  match: FilterChainMatchSpec;
+  filter: NetworkFilterSpec;
+  /** Canonical text of the chain: an unchanged chain keeps its connections when its listener is updated. */
+  fingerprint: string;
+};
 
 export type ListenerSpec = {
   name: string;
   address: string;
   /** 0: an ephemeral port (tests); Envoy itself requires a concrete port. */
   port: number;
-  filter: NetworkFilterSpec;
+  listenerFilters: ListenerFiltersSpec;
+  filterChains: FilterChainSpec[];
+  /** Takes the connections no filter chain matches; null: they are closed. */
+  defaultFilterChain: FilterChainSpec | null;
   fingerprint: string;
 };
 
 const listenerFields = new Set([
-  'name', 'address', 'filter_chains', 'bind_to_port', 'listener_filters',
+  'name', 'address', 'filter_chains', 'default_filter_chain', 'bind_to_port', 'listener_filters',
+  'listener_filters_timeout', 'continue_on_listener_filters_timeout',
   // Informational, or tuning without effect here:
-  'traffic_direction', 'metadata', 'stat_prefix', 'per_connection_buffer_limit_bytes', 'listener_filters_timeout',
-  'continue_on_listener_filters_timeout', 'drain_type',
+  'traffic_direction', 'metadata', 'stat_prefix', 'per_connection_buffer_limit_bytes', 'drain_type',
 ]);
 const filterChainFields = new Set(['filters', 'name', 'metadata', 'filter_chain_match']);
 const networkFilterFields = new Set(['name', 'typed_config']);
-// With a single filter chain and no filter_chain_match, these inspectors change nothing.
-const harmlessListenerFilters = new Set(['envoy.filters.listener.tls_inspector', 'envoy.filters.listener.http_inspector']);
 
 export function compileListener(value: unknown, context: RouteCompileContext): ListenerSpec {
   const probe = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).name : undefined;
@@ -39,24 +52,39 @@ export function compileListener(value: unknown, context: RouteCompileContext): L
   const name = requiredString(root.field('name'), l.name);
   checkFields(root, l, listenerFields);
   if (boolWrapper(root.field('bind_to_port'), l.bind_to_port) === false) root.field('bind_to_port').reject('false is not supported');
-  repeated(root.field('listener_filters'), l.listener_filters).forEach((f, i) => {
-    const fp = root.field('listener_filters').item(i);
-    const filter = message(fp, f);
-    const filterName = string(fp.field('name'), filter.name) ?? '';
-    if (!harmlessListenerFilters.has(filterName)) fp.reject(`(${filterName || 'unnamed'}) is not supported`);
-  });
+  const listenerFilters = compileListenerFilters(root, l);
   const { address, port } = socketAddress(root.field('address'), l.address, true);
 
-  const chains = repeated(root.field('filter_chains'), l.filter_chains);
-  if (chains.length !== 1) root.field('filter_chains').reject(`has ${chains.length} filter chains; exactly one is supported`);
-  const cp = root.field('filter_chains').item(0);
-  const chain = message(cp, chains[0]);
-  checkFields(cp, chain, filterChainFields);
-  const match = optionalMessage(cp.field('filter_chain_match'), chain.filter_chain_match);
-  if (match && Object.keys(match).length > 0) cp.field('filter_chain_match').reject('is not supported');
-  const filters = repeated(cp.field('filters'), chain.filters);
-  if (filters.length !== 1) cp.field('filters').reject(`has ${filters.length} filters; exactly one terminal filter (http_connection_manager or tcp_proxy) is supported`);
-  const fp = cp.field('filters').item(0);
+  const filterChains = repeated(root.field('filter_chains'), l.filter_chains).map((chain, i) => {
+    const at = root.field('filter_chains').item(i);
+    return { at, spec: compileFilterChain(at, chain, context, false) };
+  });
+  checkDistinctMatches(filterChains.map(({ at, spec }) => ({ at, label: spec.label, match: spec.match })));
+  const defaultFilterChain = optionalMessage(root.field('default_filter_chain'), l.default_filter_chain)
+    ? compileFilterChain(root.field('default_filter_chain'), l.default_filter_chain, context, true)
+    : null;
+  if (filterChains.length === 0 && defaultFilterChain === null) root.field('filter_chains').reject('is empty and there is no default_filter_chain');
+
+  return {
+    name, address, port, listenerFilters, filterChains: filterChains.map((c) => c.spec), defaultFilterChain,
+    fingerprint: canonicalJson(l),
+  };
+}
+
+function compileFilterChain(at: FieldPath, value: unknown, context: RouteCompileContext, isDefault: boolean): FilterChainSpec {
+  const chain = message(at, value);
+  checkFields(at, chain, filterChainFields);
+  const chainName = string(at.field('name'), chain.name) ?? '';
+  let match = anyMatch;
+  if (isDefault) {
+    const m = optionalMessage(at.field('filter_chain_match'), chain.filter_chain_match);
+    if (m && Object.keys(m).length > 0) at.field('filter_chain_match').reject('has no effect on the default filter chain');
+  } else {
+    match = compileFilterChainMatch(at.field('filter_chain_match'), chain.filter_chain_match);
+  }
+  const filters = repeated(at.field('filters'), chain.filters);
+  if (filters.length !== 1) at.field('filters').reject(`has ${filters.length} filters; exactly one terminal filter (http_connection_manager or tcp_proxy) is supported`);
+  const fp = at.field('filters').item(0);
   const filter = message(fp, filters[0]);
   checkFields(fp, filter, networkFilterFields);
   const tp = fp.field('typed_config');
@@ -67,6 +95,6 @@ export function compileListener(value: unknown, context: RouteCompileContext): L
   if (typeUrl === TypeUrl.HttpConnectionManager) spec = { kind: 'http', spec: compileHttpConnectionManager(tp, typed, context) };
   else if (typeUrl === TypeUrl.TcpProxy) spec = { kind: 'tcp', spec: compileTcpProxy(tp, typed) };
   else throw tp.error(`${typeUrl || '(no type)'} is not supported (http_connection_manager and tcp_proxy are)`);
-
-  return { name, address, port, filter: spec, fingerprint: canonicalJson(l) };
+  const label = chainName === '' ? at.path : `${at.path} (${chainName})`;
+  return { label, match, filter: spec, fingerprint: `${isDefault ? 'default ' : ''}${canonicalJson(chain)}` };
 }

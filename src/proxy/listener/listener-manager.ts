@@ -1,8 +1,9 @@
 // The listener set (LDS). An update validates and compiles every listener, binds what is new (a
 // reserved port is adopted rather than bound; a port of a listener leaving is taken over), and only
 // then commits in one synchronous step: unchanged listeners are kept, listeners whose config changed
-// on the same address get a new filter chain while the old one drains, removed listeners stop
-// accepting and drain. A bind failure rejects the update and changes nothing.
+// on the same address get a new set of filter chains (keeping the chains that did not change) while
+// the rest of the old one drains, removed listeners stop accepting and drain. A bind failure rejects
+// the update and changes nothing.
 import net from 'node:net';
 import type { Logger } from '../../common/log.ts';
 import { HttpConnectionManager } from '../http/connection-manager.ts';
@@ -11,8 +12,10 @@ import type { ProxyStats } from '../telemetry/stats.ts';
 import { TcpProxy } from '../tcp/tcp-proxy.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
 import { ConfigRejectedError } from '../upstream/envoy-config.ts';
+import type { ListenerStats } from '../telemetry/stat-objects.ts';
 import { ActiveListener } from './active-listener.ts';
-import { compileListener, type ListenerSpec } from './listener-config.ts';
+import { FilterChainSet } from './filter-chain-set.ts';
+import { compileListener, type FilterChainSpec, type ListenerSpec } from './listener-config.ts';
 import type { NetworkFilterChain } from './network-filter-chain.ts';
 
 export type ListenerManagerOptions = {
@@ -146,7 +149,8 @@ export class ListenerManager {
       if (plan.kind === 'keep') {
         next.set(plan.spec.name, plan.listener);
       } else if (plan.kind === 'in-place') {
-        this.retireChain(plan.listener.replaceChain(plan.spec, this.createChain(plan.spec)));
+        const listener = plan.listener;
+        this.retireChain(listener.replaceChain(plan.spec, this.createChains(plan.spec, listener.stats, listener.chain)));
         next.set(plan.spec.name, plan.listener);
       } else {
         let server = plan.server;
@@ -158,7 +162,8 @@ export class ListenerManager {
         server!.on('error', (err) => this.options.logger.error('listener error', { listener: plan.spec.name, error: err.message }));
         const a = server!.address();
         const label = a !== null && typeof a === 'object' ? `${a.address}_${a.port}` : `${plan.spec.address}_${plan.spec.port}`;
-        next.set(plan.spec.name, new ActiveListener(plan.spec, server!, this.createChain(plan.spec), this.options.stats.listener(label)));
+        const stats = this.options.stats.listener(label);
+        next.set(plan.spec.name, new ActiveListener(plan.spec, server!, this.createChains(plan.spec, stats, null), stats));
       }
     }
     for (const old of this.listeners.values()) {
@@ -170,12 +175,17 @@ export class ListenerManager {
     this.options.logger.debug('listeners updated', { listeners: [...next.keys()] });
   }
 
-  private createChain(spec: ListenerSpec): NetworkFilterChain {
+  /** The listener's filter chains; `previous` (an in-place update) hands over the chains that did not change. */
+  private createChains(spec: ListenerSpec, stats: ListenerStats, previous: FilterChainSet | null): FilterChainSet {
+    return new FilterChainSet(spec, stats, (chain) => this.createNetworkFilter(spec, chain), previous);
+  }
+
+  private createNetworkFilter(listener: ListenerSpec, chain: FilterChainSpec): NetworkFilterChain {
     const { clusters, stats, logger } = this.options;
-    if (spec.filter.kind === 'tcp') return new TcpProxy(spec.filter.spec, clusters, stats.tcpProxy(spec.filter.spec.statPrefix));
-    const hcm = spec.filter.spec;
-    const slot = hcm.rdsName !== null ? this.options.routes.slot(hcm.rdsName) : new RouteSlot(`${spec.name} (inline)`, hcm.inlineRoutes);
-    return new HttpConnectionManager(hcm, slot, clusters, stats.httpConnectionManager(hcm.statPrefix), logger.child({ listener: spec.name }));
+    if (chain.filter.kind === 'tcp') return new TcpProxy(chain.filter.spec, clusters, stats.tcpProxy(chain.filter.spec.statPrefix));
+    const hcm = chain.filter.spec;
+    const slot = hcm.rdsName !== null ? this.options.routes.slot(hcm.rdsName) : new RouteSlot(`${listener.name} (inline)`, hcm.inlineRoutes);
+    return new HttpConnectionManager(hcm, slot, clusters, stats.httpConnectionManager(hcm.statPrefix), logger.child({ listener: listener.name }));
   }
 
   private bind(spec: ListenerSpec): Promise<net.Server> {

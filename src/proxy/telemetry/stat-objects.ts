@@ -34,8 +34,16 @@ export class ClusterStats {
   upstreamCxConnectFail = 0;
   upstreamCxOverflow = 0;
   upstreamCxNoneHealthy = 0;
+  /** tcp_proxy connections that failed max_connect_attempts times in a row. */
+  upstreamCxConnectAttemptsExceeded = 0;
   membershipHealthy = 0;
   membershipTotal = 0;
+  /** Degraded endpoints (EDS DEGRADED, not ejected). */
+  membershipDegraded = 0;
+  /** Picks made in panic mode (the chosen priority's healthy share below healthy_panic_threshold). */
+  lbHealthyPanic = 0;
+  /** outlier_detection.* stats; null when the cluster has no outlier detection. */
+  outlierDetection: OutlierDetectionStats | null = null;
   /** Indexed by HTTP status code (100..599). */
   readonly upstreamRqByCode = new Float64Array(600);
   /** Indexed by status class (1..5). */
@@ -46,6 +54,12 @@ export class ClusterStats {
   constructor(name: string) {
     this.name = name;
     this.labels = { envoy_cluster_name: name };
+  }
+
+  /** The cluster's outlier detection stats, created on first use (config time). */
+  outlierDetectionStats(): OutlierDetectionStats {
+    if (this.outlierDetection === null) this.outlierDetection = new OutlierDetectionStats();
+    return this.outlierDetection;
   }
 
   /** Counts the response code of an attempt that is being retried instead of forwarded. */
@@ -62,6 +76,28 @@ export class ClusterStats {
       this.upstreamRqByClass[(status / 100) | 0]++;
     }
   }
+}
+
+/**
+ * Envoy's outlier ejection kinds, in the order of OutlierDetectionStats' per-kind arrays: the stats are
+ * outlier_detection.ejections_enforced_<kind> and outlier_detection.ejections_detected_<kind>.
+ */
+export const outlierEjectionKinds = [
+  'consecutive_5xx', 'consecutive_gateway_failure', 'consecutive_local_origin_failure', 'success_rate', 'local_origin_success_rate',
+  'failure_percentage', 'local_origin_failure_percentage',
+] as const;
+
+/** A cluster's outlier_detection.* stats. */
+export class OutlierDetectionStats {
+  /** Endpoints ejected now (gauge). */
+  ejectionsActive = 0;
+  /** Ejections not done because of max_ejection_percent. */
+  ejectionsOverflow = 0;
+  ejectionsEnforcedTotal = 0;
+  /** By kind (outlierEjectionKinds). */
+  readonly ejectionsEnforced = new Float64Array(outlierEjectionKinds.length);
+  /** Outliers detected by kind, whether or not they were ejected. */
+  readonly ejectionsDetected = new Float64Array(outlierEjectionKinds.length);
 }
 
 export class HttpConnectionManagerStats {
@@ -132,6 +168,8 @@ export class TcpProxyStats {
   downstreamCxNoRoute = 0;
   downstreamCxRxBytesTotal = 0;
   downstreamCxTxBytesTotal = 0;
+  /** Connections closed by idle_timeout. */
+  idleTimeout = 0;
 
   constructor(prefix: string) {
     this.prefix = prefix;
@@ -145,6 +183,16 @@ export class ListenerStats {
   readonly labels: { envoy_listener_address: string };
   downstreamCxTotal = 0;
   downstreamCxActive = 0;
+  /** Connections closed because no filter chain (and no default_filter_chain) matched. */
+  noFilterChainMatch = 0;
+  /** Connections in their listener filters (inspectors). */
+  downstreamPreCxActive = 0;
+  /** Connections whose listener filters hit listener_filters_timeout. */
+  downstreamPreCxTimeout = 0;
+  /** Connections closed by a listener filter (e.g. a ClientHello too large to inspect). */
+  downstreamListenerFilterError = 0;
+  /** Connections the peer closed while their listener filters were still reading. */
+  downstreamListenerFilterRemoteClose = 0;
 
   constructor(address: string) {
     this.address = address;

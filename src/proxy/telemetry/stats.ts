@@ -7,7 +7,10 @@
 // connection manager or listener (stat-objects.ts), and each metric here reads those fields in its
 // `collect()` when the registry is scraped: labels are built at scrape time only.
 import { Counter, Gauge, Registry } from 'prom-client';
-import { ClusterStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, TcpProxyStats, codeClasses } from './stat-objects.ts';
+import {
+  ClusterStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, OutlierDetectionStats, TcpProxyStats, codeClasses,
+  outlierEjectionKinds,
+} from './stat-objects.ts';
 
 type Labels = Record<string, string>;
 type Emit = (labels: Labels, value: number) => void;
@@ -101,6 +104,9 @@ export class ProxyStats {
     this.counter('envoy_cluster_upstream_cx_connect_fail', 'Upstream connection failures', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.upstreamCxConnectFail);
     });
+    this.counter('envoy_cluster_upstream_cx_connect_attempts_exceeded', 'Connections closed after max_connect_attempts failed connects', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.upstreamCxConnectAttemptsExceeded);
+    });
     this.counter('envoy_cluster_upstream_cx_overflow', 'Times the max_connections circuit breaker was hit', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.upstreamCxOverflow);
     });
@@ -112,6 +118,31 @@ export class ProxyStats {
     });
     this.gauge('envoy_cluster_membership_total', 'Endpoints', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.membershipTotal);
+    });
+    this.gauge('envoy_cluster_membership_degraded', 'Degraded endpoints', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.membershipDegraded);
+    });
+    this.counter('envoy_cluster_lb_healthy_panic', 'Endpoint picks made in panic mode (healthy share below healthy_panic_threshold)', cluster, (emit) => {
+      for (const s of clusters.values()) emit(s.labels, s.lbHealthyPanic);
+    });
+
+    // Outlier detection of clusters (Envoy: cluster.<name>.outlier_detection.*), only where it is configured.
+    this.gauge('envoy_cluster_outlier_detection_ejections_active', 'Endpoints ejected by outlier detection now', cluster, (emit) => {
+      for (const s of clusters.values()) if (s.outlierDetection !== null) emit(s.labels, s.outlierDetection.ejectionsActive);
+    });
+    this.counter('envoy_cluster_outlier_detection_ejections_overflow', 'Ejections not done because of max_ejection_percent', cluster, (emit) => {
+      for (const s of clusters.values()) if (s.outlierDetection !== null) emit(s.labels, s.outlierDetection.ejectionsOverflow);
+    });
+    this.counter('envoy_cluster_outlier_detection_ejections_enforced_total', 'Ejections done, of any kind', cluster, (emit) => {
+      for (const s of clusters.values()) if (s.outlierDetection !== null) emit(s.labels, s.outlierDetection.ejectionsEnforcedTotal);
+    });
+    outlierEjectionKinds.forEach((kind, i) => {
+      this.counter(`envoy_cluster_outlier_detection_ejections_enforced_${kind}`, `Ejections done (${kind})`, cluster, (emit) => {
+        for (const s of clusters.values()) if (s.outlierDetection !== null) emit(s.labels, s.outlierDetection.ejectionsEnforced[i]);
+      });
+      this.counter(`envoy_cluster_outlier_detection_ejections_detected_${kind}`, `Outliers detected, ejected or not (${kind})`, cluster, (emit) => {
+        for (const s of clusters.values()) if (s.outlierDetection !== null) emit(s.labels, s.outlierDetection.ejectionsDetected[i]);
+      });
     });
 
     // HTTP connection managers (and their router).
@@ -183,6 +214,9 @@ export class ProxyStats {
     this.counter('envoy_tcp_downstream_cx_tx_bytes_total', 'Bytes sent to downstream', ['envoy_tcp_prefix'], (emit) => {
       for (const s of tcps.values()) emit(s.labels, s.downstreamCxTxBytesTotal);
     });
+    this.counter('envoy_tcp_idle_timeout', 'Connections closed by the idle timeout', ['envoy_tcp_prefix'], (emit) => {
+      for (const s of tcps.values()) emit(s.labels, s.idleTimeout);
+    });
 
     // Listeners.
     this.counter('envoy_listener_downstream_cx_total', 'Accepted connections', ['envoy_listener_address'], (emit) => {
@@ -190,6 +224,21 @@ export class ProxyStats {
     });
     this.gauge('envoy_listener_downstream_cx_active', 'Open accepted connections', ['envoy_listener_address'], (emit) => {
       for (const s of listeners.values()) emit(s.labels, s.downstreamCxActive);
+    });
+    this.counter('envoy_listener_no_filter_chain_match', 'Connections that matched no filter chain', ['envoy_listener_address'], (emit) => {
+      for (const s of listeners.values()) emit(s.labels, s.noFilterChainMatch);
+    });
+    this.gauge('envoy_listener_downstream_pre_cx_active', 'Connections in listener filters', ['envoy_listener_address'], (emit) => {
+      for (const s of listeners.values()) emit(s.labels, s.downstreamPreCxActive);
+    });
+    this.counter('envoy_listener_downstream_pre_cx_timeout', 'Connections whose listener filters timed out', ['envoy_listener_address'], (emit) => {
+      for (const s of listeners.values()) emit(s.labels, s.downstreamPreCxTimeout);
+    });
+    this.counter('envoy_listener_downstream_listener_filter_error', 'Connections closed by a listener filter error', ['envoy_listener_address'], (emit) => {
+      for (const s of listeners.values()) emit(s.labels, s.downstreamListenerFilterError);
+    });
+    this.counter('envoy_listener_downstream_listener_filter_remote_close', 'Connections closed by the peer during listener filters', ['envoy_listener_address'], (emit) => {
+      for (const s of listeners.values()) emit(s.labels, s.downstreamListenerFilterRemoteClose);
     });
   }
 
@@ -244,4 +293,4 @@ export class ProxyStats {
   }
 }
 
-export { ClusterStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, TcpProxyStats };
+export { ClusterStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, OutlierDetectionStats, TcpProxyStats };

@@ -1,11 +1,15 @@
 // Cluster (CDS) → ClusterSpec. Pure: validates and compiles, touches no connection.
-import { compileAssignment, type AssignmentSpec } from './endpoint-config.ts';
+import { compileAssignment, defaultOverprovisioningFactor, type AssignmentSpec } from './endpoint-config.ts';
 import {
   FieldPath, bool, canonicalJson, checkFields, durationMs, isPresent, message, optionalMessage, repeated,
-  requiredString, string, uintWrapper,
+  requiredString, string, uintWrapper, type Message,
 } from './envoy-config.ts';
 import { compileUpstreamProtocol, type UpstreamProtocol } from './upstream-protocol.ts';
-import { loadBalancerFactory, registeredLoadBalancers, type LoadBalancerFactory } from './load-balancers/registry.ts';
+import {
+  loadBalancerConfigFields, loadBalancerPolicy, registeredLoadBalancers, type CompiledLoadBalancer,
+} from './load-balancers/registry.ts';
+import { percent } from './load-balancers/slow-start.ts';
+import { compileOutlierDetection, type OutlierDetectionSpec } from './outlier-detection/config.ts';
 
 /** Envoy's defaults for the DEFAULT priority thresholds. */
 export const defaultLimits = { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 } as const;
@@ -30,6 +34,11 @@ export type PoolSettings = {
   maxRequestsPerConnection: number;
   /** HTTP/1.1 or HTTP/2 to the endpoints. */
   protocol: UpstreamProtocol;
+  /**
+   * upstream_connection_options.tcp_keepalive: null when absent; else the idle time before the first
+   * probe in ms (0: the system's default).
+   */
+  tcpKeepaliveMs: number | null;
 };
 
 export type ClusterSpec = {
@@ -40,7 +49,14 @@ export type ClusterSpec = {
   /** EDS: the ClusterLoadAssignment's name (eds_cluster_config.service_name, else the cluster name). */
   edsServiceName: string;
   lbPolicy: string;
-  lbFactory: LoadBalancerFactory;
+  /** The lb_policy's balancers, compiled with its lb_config. */
+  lb: CompiledLoadBalancer;
+  /** common_lb_config.healthy_panic_threshold in percent (Envoy's default 50; 0: no panic mode). */
+  panicThreshold: number;
+  /** common_lb_config.locality_weighted_lb_config is set. */
+  localityWeighted: boolean;
+  /** null: no outlier detection. */
+  outlierDetection: OutlierDetectionSpec | null;
   limits: CircuitBreakerLimits;
   pool: PoolSettings;
   /** pool settings as text, to compare them across updates. */
@@ -53,17 +69,33 @@ export type ClusterSpec = {
 const clusterFields = new Set([
   'name', 'type', 'connect_timeout', 'lb_policy', 'eds_cluster_config', 'load_assignment',
   'common_http_protocol_options', 'circuit_breakers', 'max_requests_per_connection', 'alt_stat_name',
+  'common_lb_config', 'outlier_detection',
   // Informational or without effect for EDS/STATIC clusters proxied with backpressure:
   'metadata', 'per_connection_buffer_limit_bytes', 'dns_lookup_family', 'dns_refresh_rate', 'respect_dns_ttl',
   'cleanup_interval', 'ignore_health_on_host_removal',
-  'typed_extension_protocol_options', 'http2_protocol_options',
+  'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options',
 ]);
+const connectionOptionsFields = new Set(['tcp_keepalive']);
+// Node.js sets only the idle time before the first keepalive probe; probe count and interval stay the system's.
+const tcpKeepaliveFields = new Set(['keepalive_time']);
 const edsFields = new Set(['eds_config', 'service_name']);
 const httpProtocolFields = new Set(['idle_timeout', 'max_requests_per_connection']);
 const circuitBreakerFields = new Set(['thresholds']);
 // track_remaining only adds stats.
 const thresholdFields = new Set(['priority', 'max_connections', 'max_pending_requests', 'max_requests', 'max_retries', 'retry_budget', 'track_remaining']);
 const retryBudgetFields = new Set(['budget_percent', 'min_retry_concurrency']);
+
+// update_merge_window only batches host updates; ignore_new_hosts_until_first_hc only matters with
+// active health checking (not done): both have no effect here. zone_aware_lb_config,
+// close_connections_on_host_set_change and override_host_status are not supported.
+const commonLbFields = new Set([
+  'healthy_panic_threshold', 'locality_weighted_lb_config', 'update_merge_window', 'ignore_new_hosts_until_first_hc',
+  'consistent_hashing_lb_config',
+]);
+const consistentHashingFields = new Set(['use_hostname_for_hashing']);
+
+/** Envoy's default healthy_panic_threshold. */
+const defaultPanicThreshold = 50;
 
 /** Envoy's defaults: 5 s connect timeout, 1 h idle timeout for upstream HTTP connections. */
 const defaultConnectTimeoutMs = 5000;
@@ -74,14 +106,15 @@ export function compileCluster(value: unknown): ClusterSpec {
   const root = new FieldPath(`Cluster ${typeof probe === 'string' && probe !== '' ? probe : '(unnamed)'}`);
   const c = message(root, value);
   const name = requiredString(root.field('name'), c.name);
-  checkFields(root, c, clusterFields);
+  const lbConfigFields = loadBalancerConfigFields();
+  checkFields(root, c, new Set([...clusterFields, ...lbConfigFields]));
 
   const type = (c.type ?? 'STATIC') as string;
   if (type !== 'EDS' && type !== 'STATIC') throw root.field('type').error(`${type} is not supported (EDS and STATIC are)`);
 
   const lbPolicy = (c.lb_policy ?? 'ROUND_ROBIN') as string;
-  const lbFactory = loadBalancerFactory(lbPolicy);
-  if (!lbFactory) throw root.field('lb_policy').error(`${lbPolicy} is not supported (supported: ${registeredLoadBalancers().join(', ')})`);
+  const lb = compileLoadBalancer(root, c, lbPolicy, lbConfigFields);
+  const common = compileCommonLbConfig(root.field('common_lb_config'), c.common_lb_config);
 
   let edsServiceName = name;
   const eds = optionalMessage(root.field('eds_cluster_config'), c.eds_cluster_config);
@@ -96,21 +129,22 @@ export function compileCluster(value: unknown): ClusterSpec {
     if (type !== 'STATIC') root.field('load_assignment').reject('is only supported for STATIC clusters');
     staticAssignment = compileAssignment(`Cluster ${name} load_assignment`, c.load_assignment, name);
   } else if (type === 'STATIC') {
-    staticAssignment = { clusterName: name, endpoints: [] };
+    staticAssignment = { clusterName: name, endpoints: [], overprovisioningFactor: defaultOverprovisioningFactor };
   }
 
-  const { protocol, common } = compileUpstreamProtocol(root, c);
+  const { protocol, common: extensionCommon } = compileUpstreamProtocol(root, c);
   const pool: PoolSettings = {
     connectTimeoutMs: durationMs(root.field('connect_timeout'), c.connect_timeout) ?? defaultConnectTimeoutMs,
     idleTimeoutMs: defaultIdleTimeoutMs,
     maxRequestsPerConnection: uintWrapper(root.field('max_requests_per_connection'), c.max_requests_per_connection) ?? 0,
     protocol,
+    tcpKeepaliveMs: compileTcpKeepalive(root.field('upstream_connection_options'), c.upstream_connection_options),
   };
   if (pool.connectTimeoutMs <= 0) root.field('connect_timeout').reject('must be positive');
   const hasCommon = isPresent(c.common_http_protocol_options);
   const commonAt = root.field(hasCommon ? 'common_http_protocol_options'
     : `typed_extension_protocol_options["envoy.extensions.upstreams.http.v3.HttpProtocolOptions"].common_http_protocol_options`);
-  const http = optionalMessage(commonAt, hasCommon ? c.common_http_protocol_options : common);
+  const http = optionalMessage(commonAt, hasCommon ? c.common_http_protocol_options : extensionCommon);
   if (http) {
     const hp = commonAt;
     checkFields(hp, http, httpProtocolFields);
@@ -127,13 +161,61 @@ export function compileCluster(value: unknown): ClusterSpec {
     type,
     edsServiceName,
     lbPolicy,
-    lbFactory,
+    lb,
+    panicThreshold: common.panicThreshold,
+    localityWeighted: common.localityWeighted,
+    outlierDetection: isPresent(c.outlier_detection) ? compileOutlierDetection(root.field('outlier_detection'), c.outlier_detection) : null,
     limits: compileLimits(root.field('circuit_breakers'), c.circuit_breakers),
     pool,
-    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}/${JSON.stringify(protocol)}`,
+    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}/${pool.tcpKeepaliveMs}/${JSON.stringify(protocol)}`,
     staticAssignment,
     fingerprint: canonicalJson(c),
   };
+}
+
+/** lb_policy and its lb_config (at most one of them, and the one of that policy). */
+function compileLoadBalancer(root: FieldPath, c: Message, lbPolicy: string, configFields: string[]): CompiledLoadBalancer {
+  const policy = loadBalancerPolicy(lbPolicy);
+  if (!policy) throw root.field('lb_policy').error(`${lbPolicy} is not supported (supported: ${registeredLoadBalancers().join(', ')})`);
+  const present = configFields.filter((f) => isPresent(c[f]));
+  if (present.length > 1) root.reject(`sets ${present.join(' and ')}; at most one load balancer config may be set`);
+  if (present.length === 1 && present[0] !== policy.configField) {
+    root.field(present[0]).reject(`does not apply to lb_policy ${lbPolicy}`);
+  }
+  const at = root.field(policy.configField ?? 'lb_policy');
+  return policy.compile(at, policy.configField === null ? undefined : optionalMessage(at, c[policy.configField]));
+}
+
+function compileCommonLbConfig(at: FieldPath, value: unknown): { panicThreshold: number; localityWeighted: boolean } {
+  const common = optionalMessage(at, value);
+  if (!common) return { panicThreshold: defaultPanicThreshold, localityWeighted: false };
+  checkFields(at, common, commonLbFields);
+  durationMs(at.field('update_merge_window'), common.update_merge_window);
+  bool(at.field('ignore_new_hosts_until_first_hc'), common.ignore_new_hosts_until_first_hc);
+  const hashing = optionalMessage(at.field('consistent_hashing_lb_config'), common.consistent_hashing_lb_config);
+  if (hashing) {
+    const hp = at.field('consistent_hashing_lb_config');
+    checkFields(hp, hashing, consistentHashingFields);
+    if (bool(hp.field('use_hostname_for_hashing'), hashing.use_hostname_for_hashing)) {
+      hp.field('use_hostname_for_hashing').reject('is not supported (endpoints are hashed by address)');
+    }
+  }
+  const locality = optionalMessage(at.field('locality_weighted_lb_config'), common.locality_weighted_lb_config);
+  if (locality) checkFields(at.field('locality_weighted_lb_config'), locality, new Set());
+  // Envoy rounds the percentage to an integer.
+  const threshold = percent(at.field('healthy_panic_threshold'), common.healthy_panic_threshold);
+  return { panicThreshold: threshold === undefined ? defaultPanicThreshold : Math.round(threshold), localityWeighted: locality !== undefined };
+}
+
+function compileTcpKeepalive(at: FieldPath, value: unknown): number | null {
+  const options = optionalMessage(at, value);
+  if (!options) return null;
+  checkFields(at, options, connectionOptionsFields);
+  const keepalive = optionalMessage(at.field('tcp_keepalive'), options.tcp_keepalive);
+  if (!keepalive) return null;
+  checkFields(at.field('tcp_keepalive'), keepalive, tcpKeepaliveFields);
+  const seconds = uintWrapper(at.field('tcp_keepalive').field('keepalive_time'), keepalive.keepalive_time);
+  return seconds === undefined ? 0 : seconds * 1000;
 }
 
 function compileLimits(at: FieldPath, value: unknown): CircuitBreakerLimits {

@@ -1,12 +1,21 @@
-// A cluster at run time: its endpoints (Hosts with their pools) and the load balancer over the usable
-// ones. The "concrete" layer of the outbound path (DESIGN.md habit 6): the router asks it for a host.
+// A cluster at run time: its endpoints (Hosts with their pools), its outlier detector, and the balancer
+// over the usable endpoints. The "concrete" layer of the outbound path (DESIGN.md habit 6): the router
+// asks it for a host. The balancer is rebuilt as a whole (load-balancers/host-selection.ts) whenever
+// what it depends on changes: an endpoint assignment, an ejection or a return, or a slow start step.
 import type { ClusterStats } from '../telemetry/stat-objects.ts';
 import type { ClusterResources } from './circuit-breakers.ts';
 import type { ClusterSpec } from './cluster-config.ts';
-import { EndpointHealth, type AssignmentSpec } from './endpoint-config.ts';
+import { defaultOverprovisioningFactor, type AssignmentSpec } from './endpoint-config.ts';
 import { EndpointPool } from './endpoint-pool.ts';
 import { Host } from './host.ts';
+import { buildSelection, type SelectionSettings } from './load-balancers/host-selection.ts';
 import type { LoadBalancer } from './load-balancers/registry.ts';
+import { OutlierDetector } from './outlier-detection/detector.ts';
+
+function onSlowStartStep(cluster: Cluster): void {
+  cluster.slowStartTimer = null;
+  cluster.rebuildBalancer();
+}
 
 export class Cluster {
   readonly name: string;
@@ -15,9 +24,15 @@ export class Cluster {
   readonly resources: ClusterResources;
   /** Every endpoint of the current assignment, usable or not, by `address:port`. */
   hosts: Map<string, Host>;
-  /** Replaced as a whole on every endpoint update (a request picks from one balancer, never a mix). */
+  /** Replaced as a whole on every change (a request picks from one balancer, never a mix). */
   lb: LoadBalancer;
+  /** null: no outlier detection. */
+  readonly outlierDetector: OutlierDetector | null;
+  /** The next slow start rebuild while some endpoint's weight is ramping up. */
+  slowStartTimer: NodeJS.Timeout | null = null;
   private readonly maxIdle: number;
+  private overprovisioningFactor = defaultOverprovisioningFactor;
+  private closed = false;
 
   /** Takes over `previous`'s hosts (and their pools) when its pool settings are the same. */
   constructor(spec: ClusterSpec, resources: ClusterResources, maxIdle: number, previous: Cluster | undefined) {
@@ -27,63 +42,96 @@ export class Cluster {
     this.stats = resources.stats;
     this.maxIdle = maxIdle;
     this.hosts = new Map();
-    this.lb = spec.lbFactory([]);
+    this.lb = spec.lb.factory([], new Float64Array(0));
+    this.outlierDetector = spec.outlierDetection === null ? null
+      : new OutlierDetector(spec.outlierDetection, this.stats.outlierDetectionStats(), () => this.rebuildBalancer());
     if (previous && previous.spec.poolKey === spec.poolKey) {
       this.hosts = previous.hosts;
+      this.overprovisioningFactor = previous.overprovisioningFactor;
       previous.hosts = new Map();
-      for (const host of this.hosts.values()) host.pool.resources = resources;
+      for (const host of this.hosts.values()) {
+        host.pool.resources = resources;
+        // A new cluster starts without ejections (as Envoy's new cluster has new hosts).
+        host.outlier = null;
+        host.ejected = false;
+      }
+      this.outlierDetector?.setHosts(this.hosts.values());
       this.rebuildBalancer();
     }
   }
 
-  /** The endpoint for one request, or null when none is usable. */
-  pick(): Host | null {
-    return this.lb.pick();
+  /**
+   * The endpoint for one request, or null when none is usable. `hash`: the request's hash from the
+   * route's hash policies (hash-based policies only); `attempt`: the host selection retry number.
+   */
+  pick(hash?: number, attempt?: number): Host | null {
+    return this.lb.pick(hash, attempt);
   }
 
   /**
    * Applies an endpoint assignment (undefined: none yet). Endpoints that remain keep their Host and
-   * pool (in-flight requests and idle connections survive); removed ones close once idle.
+   * pool (in-flight requests and idle connections survive, and their outlier detection record); removed
+   * ones close once idle.
    */
   setAssignment(assignment: AssignmentSpec | undefined): void {
     const next = new Map<string, Host>();
     for (const spec of assignment?.endpoints ?? []) {
       let host = this.hosts.get(spec.key);
-      if (host) {
-        host.weight = spec.weight;
-        host.health = spec.health;
-      } else {
-        host = new Host(spec, new EndpointPool(`http://${spec.key}`, this.spec.pool, this.resources, this.maxIdle));
-      }
+      if (host) host.update(spec);
+      else host = new Host(spec, new EndpointPool(`http://${spec.key}`, this.spec.pool, this.resources, this.maxIdle));
       next.set(spec.key, host);
     }
     for (const [key, host] of this.hosts) {
       if (!next.has(key)) void host.pool.close();
     }
     this.hosts = next;
+    this.overprovisioningFactor = assignment?.overprovisioningFactor ?? defaultOverprovisioningFactor;
+    this.outlierDetector?.setHosts(next.values());
     this.rebuildBalancer();
   }
 
   /** Graceful: no new connections are kept; in-flight requests finish. */
   close(): Promise<void> {
+    this.stopTimers();
     const closing = [...this.hosts.values()].map((h) => h.pool.close());
     return Promise.all(closing).then(() => {});
   }
 
   destroy(): void {
+    this.stopTimers();
     for (const host of this.hosts.values()) host.pool.destroy();
   }
 
-  private rebuildBalancer(): void {
-    const healthy: Host[] = [];
-    const degraded: Host[] = [];
-    for (const host of this.hosts.values()) {
-      if (host.health === EndpointHealth.Healthy) healthy.push(host);
-      else if (host.health === EndpointHealth.Degraded) degraded.push(host);
+  rebuildBalancer(): void {
+    if (this.slowStartTimer !== null) {
+      clearTimeout(this.slowStartTimer);
+      this.slowStartTimer = null;
     }
+    const spec = this.spec;
+    const settings: SelectionSettings = {
+      lb: spec.lb, overprovisioningFactor: this.overprovisioningFactor, panicThreshold: spec.panicThreshold,
+      localityWeighted: spec.localityWeighted,
+    };
+    const selection = buildSelection(this.hosts.values(), settings, this.stats, performance.now());
     this.stats.membershipTotal = this.hosts.size;
-    this.stats.membershipHealthy = healthy.length;
-    // As Envoy: degraded endpoints take traffic only when no healthy one is left.
-    this.lb = this.spec.lbFactory(healthy.length > 0 ? healthy : degraded);
+    this.stats.membershipHealthy = selection.healthy;
+    this.stats.membershipDegraded = selection.degraded;
+    this.lb = selection.lb;
+    if (selection.rampingUp && !this.closed) {
+      // Weights ramp continuously in Envoy; here the balancer is rebuilt in steps of a twentieth of the
+      // window (50 ms to 1 s).
+      const step = Math.min(1000, Math.max(50, spec.lb.slowStart!.windowMs / 20));
+      this.slowStartTimer = setTimeout(onSlowStartStep, step, this);
+      this.slowStartTimer.unref();
+    }
+  }
+
+  private stopTimers(): void {
+    this.closed = true;
+    this.outlierDetector?.stop();
+    if (this.slowStartTimer !== null) {
+      clearTimeout(this.slowStartTimer);
+      this.slowStartTimer = null;
+    }
   }
 }

@@ -1,5 +1,12 @@
 // ClusterLoadAssignment (EDS, or a STATIC cluster's inline load_assignment) → the endpoints a cluster
-// balances over. Pure: validates and compiles, touches no connection.
+// balances over, with their priority, locality and locality weight, and the overprovisioning factor.
+// Pure: validates and compiles, touches no connection.
+//
+// EDS health statuses: UNKNOWN and HEALTHY endpoints are healthy, DEGRADED ones degraded; UNHEALTHY,
+// DRAINING and TIMEOUT endpoints are excluded: the control plane says not to use them, so they take no
+// traffic and do not count in a priority's health or panic computations (Envoy excludes DRAINING
+// endpoints the same way; it counts UNHEALTHY and TIMEOUT ones as unhealthy members, which can put a
+// priority in panic and send them traffic).
 import { isIP } from 'node:net';
 import {
   FieldPath, checkFields, integer, isPresent, message, optionalMessage, repeated, requiredString, socketAddress,
@@ -16,16 +23,31 @@ export type EndpointSpec = {
   port: number;
   weight: number;
   health: EndpointHealth;
+  /** 0 is the highest priority. */
+  priority: number;
+  /** `region/zone/sub_zone` of its LocalityLbEndpoints. */
+  locality: string;
+  /** The locality's load_balancing_weight (used with locality_weighted_lb_config); 0 when unset. */
+  localityWeight: number;
 };
 
-export type AssignmentSpec = { clusterName: string; endpoints: EndpointSpec[] };
+export type AssignmentSpec = {
+  clusterName: string;
+  endpoints: EndpointSpec[];
+  /** policy.overprovisioning_factor as a percentage (Envoy's default 140). */
+  overprovisioningFactor: number;
+};
 
 const assignmentFields = new Set(['cluster_name', 'endpoints', 'policy']);
-// policy.overprovisioning_factor only matters with several priorities or localities (not supported).
+// drop_overloads, endpoint_stale_after and weighted_priority_health are not supported.
 const policyFields = new Set(['overprovisioning_factor']);
-// locality and load_balancing_weight: Envoy ignores locality weights unless the cluster enables
-// locality_weighted_lb_config (rejected on clusters), so both are informational here.
 const localityFields = new Set(['locality', 'lb_endpoints', 'load_balancing_weight', 'priority', 'metadata']);
+// Locality names are matched as given; zone-aware routing (which would compare them to the proxy's) is not supported.
+const localityNameFields = new Set(['region', 'zone', 'sub_zone']);
+
+/** Envoy's default policy.overprovisioning_factor. */
+export const defaultOverprovisioningFactor = 140;
+
 const lbEndpointFields = new Set(['endpoint', 'health_status', 'load_balancing_weight', 'metadata']);
 // health_check_config only configures active health checking (not supported, so never used);
 // hostname is informational.
@@ -47,27 +69,57 @@ export function compileAssignment(resource: string, value: unknown, clusterName?
   checkFields(root, cla, assignmentFields);
   const name = clusterName ?? requiredString(root.field('cluster_name'), cla.cluster_name);
   const policy = optionalMessage(root.field('policy'), cla.policy);
-  if (policy) checkFields(root.field('policy'), policy, policyFields);
+  let overprovisioningFactor = defaultOverprovisioningFactor;
+  if (policy) {
+    checkFields(root.field('policy'), policy, policyFields);
+    const factor = uintWrapper(root.field('policy').field('overprovisioning_factor'), policy.overprovisioning_factor);
+    if (factor !== undefined) {
+      if (factor === 0) root.field('policy').field('overprovisioning_factor').reject('must be greater than 0');
+      overprovisioningFactor = factor;
+    }
+  }
 
   const byKey = new Map<string, EndpointSpec>();
-  repeated(root.field('endpoints'), cla.endpoints).forEach((locality, i) => {
+  /** Locality weights by `priority/locality` (the same locality listed twice at one priority: weights add up). */
+  const localityWeights = new Map<string, number>();
+  repeated(root.field('endpoints'), cla.endpoints).forEach((localityEndpoints, i) => {
     const lp = root.field('endpoints').item(i);
-    const l = message(lp, locality);
+    const l = message(lp, localityEndpoints);
     checkFields(lp, l, localityFields);
     const priority = integer(lp.field('priority'), l.priority) ?? 0;
-    if (priority !== 0) lp.field('priority').reject(`${priority} is not supported (only priority 0)`);
+    if (priority < 0 || priority > 0xffffffff) lp.field('priority').reject(`${priority} is not a valid priority`);
+    const locality = localityName(lp.field('locality'), l.locality);
+    const localityWeight = uintWrapper(lp.field('load_balancing_weight'), l.load_balancing_weight) ?? 0;
+    const localityKey = `${priority}/${locality}`;
+    localityWeights.set(localityKey, (localityWeights.get(localityKey) ?? 0) + localityWeight);
     repeated(lp.field('lb_endpoints'), l.lb_endpoints).forEach((lbEndpoint, j) => {
-      const ep = compileLbEndpoint(lp.field('lb_endpoints').item(j), lbEndpoint);
+      const jp = lp.field('lb_endpoints').item(j);
+      const ep = compileLbEndpoint(jp, lbEndpoint, priority, locality);
       const existing = byKey.get(ep.key);
-      // The same address listed twice is one endpoint with the summed weight.
-      if (existing) existing.weight += ep.weight;
-      else byKey.set(ep.key, ep);
+      if (existing === undefined) {
+        byKey.set(ep.key, ep);
+      } else if (existing.priority !== priority || existing.locality !== locality) {
+        jp.reject(`${ep.key} is already listed in another priority or locality`);
+      } else {
+        // The same address listed twice in one locality is one endpoint with the summed weight.
+        existing.weight += ep.weight;
+      }
     });
   });
-  return { clusterName: name, endpoints: [...byKey.values()] };
+  const endpoints = [...byKey.values()];
+  for (const ep of endpoints) ep.localityWeight = localityWeights.get(`${ep.priority}/${ep.locality}`) ?? 0;
+  return { clusterName: name, endpoints, overprovisioningFactor };
 }
 
-function compileLbEndpoint(at: FieldPath, value: unknown): EndpointSpec {
+function localityName(at: FieldPath, value: unknown): string {
+  const l = optionalMessage(at, value);
+  if (!l) return '';
+  checkFields(at, l, localityNameFields);
+  const part = (field: string) => string(at.field(field), l[field]) ?? '';
+  return `${part('region')}/${part('zone')}/${part('sub_zone')}`;
+}
+
+function compileLbEndpoint(at: FieldPath, value: unknown, priority: number, locality: string): EndpointSpec {
   const lbe: Message = message(at, value);
   checkFields(at, lbe, lbEndpointFields);
   const endpoint = optionalMessage(at.field('endpoint'), lbe.endpoint);
@@ -87,5 +139,8 @@ function compileLbEndpoint(at: FieldPath, value: unknown): EndpointSpec {
     port,
     weight,
     health: healthOf(at.field('health_status'), lbe.health_status),
+    priority,
+    locality,
+    localityWeight: 0,
   };
 }

@@ -1,6 +1,8 @@
 // The connection pool of one endpoint: keep-alive HTTP/1.1 connections, each an undici Client with
-// pipelining 1 (one request at a time per connection, as Envoy's HTTP/1 pool). This is the "endpoint"
-// layer of the outbound path (DESIGN.md habit 6).
+// pipelining 1 (one request at a time per connection, as Envoy's HTTP/1 pool), and, when the cluster
+// speaks HTTP/2 to its endpoints (ClusterSpec.pool.protocol; with use_downstream_protocol_config, for
+// requests that came in over HTTP/2), multiplexed HTTP/2 connections (http2-pool.ts). This is the
+// "endpoint" layer of the outbound path (DESIGN.md habit 6).
 //
 // Why undici: measured with bench/http-machinery.ts (node 24.21, 2 vCPUs: the proxy pinned to one,
 // load generator and upstream to the other; 50 keep-alive connections, closed loop, 100-byte
@@ -21,21 +23,39 @@
 import { Client, buildConnector, type Dispatcher } from 'undici';
 import type { ClusterResources } from './circuit-breakers.ts';
 import type { PoolSettings } from './cluster-config.ts';
+import type { Http2Connection } from './http2-connection.ts';
+import { Http2Pool } from './http2-pool.ts';
 import { RingQueue } from './ring-queue.ts';
 
-/** A request as the pool sees it: the undici handler plus the fields the pool keeps on it. */
+/**
+ * A request as the pool sees it: an undici dispatch handler (HTTP/1.1 connections are undici Clients;
+ * the HTTP/2 pool drives the same callbacks) plus the fields the pool keeps on it.
+ */
 export interface PooledRequest extends Dispatcher.DispatchHandler {
   readonly dispatchOptions: Dispatcher.DispatchOptions;
-  /** The connection it was given; null while waiting in the pool's queue. */
-  slot: ConnectionSlot | null;
+  /** The connection it was given (HTTP/1.1 slot or HTTP/2 connection); null while waiting in the pool's queue. */
+  slot: ConnectionSlot | Http2Connection | null;
   /** True while it waits for a connection (Envoy's "pending"), counted in upstream_rq_pending_active. */
   pending: boolean;
   /** Set by cancel() while queued: skipped when its turn comes. */
   cancelled: boolean;
+  /** The request (and its body) is all written on the connection (undici calls it too, untyped). */
+  onRequestSent?(): void;
+  /** The downstream request came in over HTTP/2 (use_downstream_protocol_config picks HTTP/2 then). */
+  readonly downstreamHttp2: boolean;
+  /** The downstream sent `te: trailers`: an HTTP/2 endpoint gets it too (gRPC servers look for it). */
+  readonly teTrailers: boolean;
+  /**
+   * Set by the HTTP/2 pool before onHeaders: the response ended with its headers (HEADERS with
+   * END_STREAM: no body, no trailers, e.g. gRPC's trailers-only response).
+   */
+  responseEndsAtHeaders: boolean;
 }
 
 /** One upstream connection (an undici Client that carries one request at a time). */
 export class ConnectionSlot {
+  /** Tells it from an HTTP/2 connection in PooledRequest.slot. */
+  readonly http2 = false;
   readonly client: Client;
   request: PooledRequest | null = null;
   connected = false;
@@ -58,6 +78,10 @@ export class EndpointPool {
   /** Requests waiting for a connection when the cluster's max_connections is reached. */
   private readonly queue = new RingQueue<PooledRequest>();
   private readonly clientOptions: Client.Options;
+  /** The HTTP/2 connections; null when the cluster speaks only HTTP/1.1. */
+  private readonly http2: Http2Pool | null;
+  /** Every request goes over HTTP/2 (else only those whose downstream did, with use_downstream_protocol_config). */
+  private readonly alwaysHttp2: boolean;
   private closing = false;
   private resolveClosed: (() => void) | null = null;
 
@@ -65,8 +89,19 @@ export class EndpointPool {
     this.origin = origin;
     this.resources = resources;
     this.maxIdle = maxIdle;
+    const protocol = settings.protocol;
+    this.alwaysHttp2 = protocol.http2;
+    this.http2 = null;
+    if (protocol.http2 || protocol.useDownstreamProtocol) {
+      const url = new URL(origin);
+      const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+      this.http2 = new Http2Pool(this, host, Number(url.port || 80), url.host, settings);
+    }
     this.clientOptions = {
-      connect: buildConnector({ timeout: settings.connectTimeoutMs }),
+      // Without upstream_connection_options.tcp_keepalive, undici's own keepalive (60 s) stays on.
+      connect: buildConnector(settings.tcpKeepaliveMs === null
+        ? { timeout: settings.connectTimeoutMs }
+        : { timeout: settings.connectTimeoutMs, keepAlive: true, keepAliveInitialDelay: settings.tcpKeepaliveMs }),
       pipelining: 1,
       keepAliveTimeout: settings.idleTimeoutMs,
       keepAliveMaxTimeout: settings.idleTimeoutMs,
@@ -77,14 +112,22 @@ export class EndpointPool {
 
   /** Open connections (busy or idle). */
   get size(): number {
-    return this.slots.size;
+    return this.slots.size + (this.http2 === null ? 0 : this.http2.connections.length);
+  }
+
+  /** Whether a request whose downstream spoke HTTP/2 (or not) goes to the endpoint over HTTP/2. */
+  speaksHttp2(downstreamHttp2: boolean): boolean {
+    return this.http2 !== null && (this.alwaysHttp2 || downstreamHttp2);
   }
 
   /**
-   * Sends `req` on an idle connection, a new one, or queues it. Returns false when the request would
-   * have to wait for a connection and the cluster's max_pending_requests is reached (overflow).
+   * Sends `req` on an idle connection, a new one, or queues it (HTTP/2: on a connection with room for
+   * another stream). Returns false when the request would have to wait for a connection and the
+   * cluster's max_pending_requests is reached (overflow).
    */
   dispatch(req: PooledRequest): boolean {
+    const http2 = this.http2;
+    if (http2 !== null && (this.alwaysHttp2 || req.downstreamHttp2)) return http2.dispatch(req);
     const slot = this.idle.pop();
     if (slot !== undefined) {
       this.send(slot, req);
@@ -120,11 +163,14 @@ export class EndpointPool {
     }
   }
 
-  /** The request finished (complete or error): its connection serves the next one or goes idle. */
+  /**
+   * The request finished (complete or error): its connection serves the next one or goes idle. (An
+   * HTTP/2 stream gives its slot back when it closes; the HTTP/2 pool sees to that.)
+   */
   release(req: PooledRequest): void {
     this.started(req);
     const slot = req.slot;
-    if (slot === null || slot.request !== req) return;
+    if (slot === null || slot.http2 || slot.request !== req) return;
     req.slot = null;
     slot.request = null;
     if (slot.dead) {
@@ -144,14 +190,17 @@ export class EndpointPool {
   /** Stops reusing connections: idle ones close now, busy ones when their request ends. */
   close(): Promise<void> {
     this.closing = true;
+    const http2 = this.http2 === null ? Promise.resolve() : this.http2.close();
     for (const slot of [...this.idle]) this.retire(slot);
-    if (this.slots.size === 0 && !this.hasWaiting()) return Promise.resolve();
-    return new Promise((resolve) => { this.resolveClosed = resolve; });
+    if (this.slots.size === 0 && !this.hasWaiting()) return http2;
+    const http1 = new Promise<void>((resolve) => { this.resolveClosed = resolve; });
+    return Promise.all([http1, http2]).then(() => {});
   }
 
   /** Closes every connection now, failing what is in flight. */
   destroy(): void {
     this.closing = true;
+    this.http2?.destroy();
     let req: PooledRequest | undefined;
     const error = new Error('connection pool destroyed');
     while ((req = this.queue.shift()) !== undefined) {

@@ -1,7 +1,9 @@
 // An endpoint of a cluster as the load balancer sees it, with its connection pool. A Host outlives
 // endpoint updates that keep its address, so its pooled connections and in-flight requests survive.
-import type { EndpointHealth, EndpointSpec } from './endpoint-config.ts';
+// Its outcome hooks feed the cluster's outlier detector (outlier-detection/) when one is configured.
+import { EndpointHealth, type EndpointSpec } from './endpoint-config.ts';
 import type { EndpointPool } from './endpoint-pool.ts';
+import type { HostMonitor } from './outlier-detection/host-monitor.ts';
 
 export class Host {
   readonly key: string;
@@ -9,9 +11,20 @@ export class Host {
   readonly port: number;
   weight: number;
   health: EndpointHealth;
+  priority: number;
+  /** `region/zone/sub_zone`. */
+  locality: string;
+  /** Its locality's load_balancing_weight; 0 when unset. */
+  localityWeight: number;
   readonly pool: EndpointPool;
   /** Requests of the router on this endpoint, from dispatch to their end (queued ones included). */
   activeRequests = 0;
+  /** Ejected by outlier detection: out of the healthy set until its ejection time is over. */
+  ejected = false;
+  /** performance.now() when it was first seen healthy (the start of its slow start window); -1 while never healthy. */
+  healthySince: number;
+  /** The outlier detector's record of this endpoint; null when the cluster has no outlier detection. */
+  outlier: HostMonitor | null = null;
 
   constructor(spec: EndpointSpec, pool: EndpointPool) {
     this.key = spec.key;
@@ -19,18 +32,36 @@ export class Host {
     this.port = spec.port;
     this.weight = spec.weight;
     this.health = spec.health;
+    this.priority = spec.priority;
+    this.locality = spec.locality;
+    this.localityWeight = spec.localityWeight;
     this.pool = pool;
+    this.healthySince = spec.health === EndpointHealth.Healthy ? performance.now() : -1;
+  }
+
+  /** Takes an endpoint update for the same address. */
+  update(spec: EndpointSpec): void {
+    this.weight = spec.weight;
+    this.health = spec.health;
+    this.priority = spec.priority;
+    this.locality = spec.locality;
+    this.localityWeight = spec.localityWeight;
+    if (this.healthySince < 0 && spec.health === EndpointHealth.Healthy) this.healthySince = performance.now();
   }
 
   /**
    * The outcome of a request on this endpoint, for outlier detection: the upstream's response status
    * (as soon as its headers arrive).
    */
-  recordResponse(_status: number): void {}
+  recordResponse(status: number): void {
+    if (this.outlier !== null) this.outlier.putResponse(status);
+  }
 
   /**
    * A locally originated failure on this endpoint: connect failure, connection reset before a response,
    * or a timeout (Envoy counts these like a 503 unless split_external_local_origin_errors is set).
    */
-  recordLocalOriginFailure(): void {}
+  recordLocalOriginFailure(): void {
+    if (this.outlier !== null) this.outlier.putLocalOriginFailure();
+  }
 }

@@ -10,17 +10,29 @@ export type UpstreamProtocol = {
   useDownstreamProtocol: boolean;
   /** HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS per connection (Envoy's default 2^31-1). */
   maxConcurrentStreams: number;
+  /**
+   * initial_stream_window_size / initial_connection_window_size; 0: node:http2's (HTTP/2's 64 KiB), not
+   * Envoy's 256 MiB default, so that a paused stream holds a bounded amount (DESIGN.md habit 7).
+   */
+  initialStreamWindowSize: number;
+  initialConnectionWindowSize: number;
 };
 
 const extensionName = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const protocolOptionsFields = new Set(['@type', 'explicit_http_config', 'use_downstream_protocol_config', 'common_http_protocol_options']);
 const explicitFields = new Set(['http_protocol_options', 'http2_protocol_options']);
 const downstreamFields = new Set(['http_protocol_options', 'http2_protocol_options']);
-// Settings of HTTP/2 that only tune flow control are accepted and left to Node's HTTP/2 defaults.
+// The windows are applied; connection_keepalive (PING-based liveness) is accepted and not implemented:
+// a dead connection is noticed when a stream on it fails.
 const http2Fields = new Set(['max_concurrent_streams', 'initial_stream_window_size', 'initial_connection_window_size', 'connection_keepalive']);
 const http1Fields = new Set(['accept_http_10', 'header_key_format']);
 
-export const http1Protocol: UpstreamProtocol = { http2: false, useDownstreamProtocol: false, maxConcurrentStreams: 2 ** 31 - 1 };
+export const http1Protocol: UpstreamProtocol = {
+  http2: false, useDownstreamProtocol: false, maxConcurrentStreams: 2 ** 31 - 1, initialStreamWindowSize: 0, initialConnectionWindowSize: 0,
+};
+/** RFC 9113 bounds of a window size (as Envoy validates them). */
+const minWindow = 65535;
+const maxWindow = 2 ** 31 - 1;
 
 /**
  * The cluster's upstream protocol; also returns the extension's common_http_protocol_options (Envoy
@@ -61,10 +73,23 @@ export function compileUpstreamProtocol(root: FieldPath, cluster: Message): { pr
   return { protocol, common };
 }
 
-function http2Settings(at: FieldPath, value: unknown): { maxConcurrentStreams: number } {
+type Http2Settings = Pick<UpstreamProtocol, 'maxConcurrentStreams' | 'initialStreamWindowSize' | 'initialConnectionWindowSize'>;
+
+function http2Settings(at: FieldPath, value: unknown): Http2Settings {
   const options = optionalMessage(at, value) ?? {};
   checkFields(at, options, http2Fields);
   const max = uintWrapper(at.field('max_concurrent_streams'), options.max_concurrent_streams);
   if (max === 0) at.field('max_concurrent_streams').reject('must be at least 1');
-  return { maxConcurrentStreams: max ?? http1Protocol.maxConcurrentStreams };
+  return {
+    maxConcurrentStreams: max ?? http1Protocol.maxConcurrentStreams,
+    initialStreamWindowSize: windowSize(at.field('initial_stream_window_size'), options.initial_stream_window_size),
+    initialConnectionWindowSize: windowSize(at.field('initial_connection_window_size'), options.initial_connection_window_size),
+  };
+}
+
+function windowSize(at: FieldPath, value: unknown): number {
+  const size = uintWrapper(at, value);
+  if (size === undefined) return 0;
+  if (size < minWindow || size > maxWindow) at.reject(`${size} is out of range (${minWindow} to ${maxWindow})`);
+  return size;
 }

@@ -3,6 +3,7 @@
 // GlobalReplace does; `\0`..`\9` in the substitution are capture groups, `\\` a backslash. The pattern
 // and a replacer over the substitution's parts are built once at config time.
 import { FieldPath, checkFields, message, string } from '../../upstream/envoy-config.ts';
+import { compileRe2 } from './re2.ts';
 
 const fields = new Set(['pattern', 'substitution']);
 const regexMatcherFields = new Set(['regex', 'google_re2']);
@@ -45,11 +46,11 @@ export function compileRegexRewrite(at: FieldPath, value: unknown): RegexRewrite
   if (source === undefined || source === '') throw pp.field('regex').error('is required');
   let regex: RegExp;
   try {
-    regex = new RegExp(source, 'g');
+    regex = compileRe2(source, 'g', false);
   } catch (e) {
     throw pp.field('regex').error(`is not a valid regular expression: ${(e as Error).message}`);
   }
-  const groups = (new RegExp(`${source}|`).exec('')?.length ?? 1) - 1;
+  const groups = (new RegExp(`${regex.source}|`, regex.flags.replace('g', '')).exec('')?.length ?? 1) - 1;
   const sp = at.field('substitution');
   const substitution = string(sp, m.substitution) ?? '';
   const parts: (string | number)[] = [];

@@ -11,6 +11,7 @@ import {
 } from './header-mutation.ts';
 import { compileRedirect, type Redirect } from './redirect.ts';
 import { compileRegexRewrite } from './regex-rewrite.ts';
+import { compileHashPolicy } from './hash-policy.ts';
 import { compileMirrorPolicies } from './mirror-policy.ts';
 import { compileRetryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { compileRegex } from './string-matcher.ts';
@@ -44,7 +45,7 @@ const matchFields = new Set(['prefix', 'path', 'safe_regex', 'case_sensitive', '
 // does not keep (LbEndpoint.endpoint.hostname is informational here).
 const actionFields = new Set([
   'cluster', 'weighted_clusters', 'timeout', 'prefix_rewrite', 'regex_rewrite', 'host_rewrite_literal', 'cluster_not_found_response_code',
-  'retry_policy', 'request_mirror_policies',
+  'retry_policy', 'request_mirror_policies', 'hash_policy',
 ]);
 const weightedFields = new Set(['clusters', 'total_weight']);
 const clusterWeightFields = new Set(['name', 'weight', ...headerMutationFields]);
@@ -209,8 +210,9 @@ function compileAction(at: FieldPath, a: Message, clusterNames: Set<string>, vhR
   const retryPolicy = hasRetry ? compileRetryPolicy(at.field('retry_policy'), a.retry_policy) : vhRetry;
   // Mirror clusters are validated with the route clusters (validate_clusters); at run time an absent one is counted and skipped.
   const mirrors = compileMirrorPolicies(at.field('request_mirror_policies'), a.request_mirror_policies, clusterNames);
+  const hashPolicy = compileHashPolicy(at.field('hash_policy'), a.hash_policy);
   return new RouteAction(cluster ?? '', weighted, timeoutMs, prefixRewrite, regexRewrite, hostRewrite, clusterNotFoundStatus, retryPolicy,
-    mirrors);
+    mirrors, hashPolicy);
 }
 
 function compileWeighted(at: FieldPath, wc: Message, chains: RouteChains): WeightedClusters {

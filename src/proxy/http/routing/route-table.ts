@@ -2,6 +2,7 @@
 // habit 6). Everything is computed at config time (lower-cased domains grouped by wildcard length,
 // compiled regexes, cumulative weights); per request only the host is lower-cased and the query string
 // cut off for path matching.
+import type { HashPolicy } from './hash-policy.ts';
 import type { HeaderMatcher, RequestView } from './header-matcher.ts';
 import type { HeaderMutations } from './header-mutation.ts';
 import type { MirrorPolicy } from './mirror-policy.ts';
@@ -66,10 +67,12 @@ export class RouteAction {
   readonly perTryTimeoutMs: number;
   /** request_mirror_policies; null: none (the router then does no mirroring work at all). */
   readonly mirrorPolicies: readonly MirrorPolicy[] | null;
+  /** hash_policy; null: none (consistent-hash clusters then pick at random). */
+  readonly hashPolicy: HashPolicy | null;
 
   constructor(cluster: string, weighted: WeightedClusters | null, timeoutMs: number, prefixRewrite: string | null,
     regexRewrite: RegexRewrite | null, hostRewrite: string | null, clusterNotFoundStatus: number, retryPolicy: RetryPolicy | null,
-    mirrorPolicies: readonly MirrorPolicy[] | null = null) {
+    mirrorPolicies: readonly MirrorPolicy[] | null = null, hashPolicy: HashPolicy | null = null) {
     this.cluster = cluster;
     this.weighted = weighted;
     this.timeoutMs = timeoutMs;
@@ -81,6 +84,7 @@ export class RouteAction {
     const perTry = retryPolicy?.perTryTimeoutMs ?? 0;
     this.perTryTimeoutMs = timeoutMs > 0 && perTry >= timeoutMs ? 0 : perTry;
     this.mirrorPolicies = mirrorPolicies;
+    this.hashPolicy = hashPolicy;
   }
 
   clusterName(): string {

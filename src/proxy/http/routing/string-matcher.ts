@@ -1,5 +1,6 @@
 // envoy.type.matcher.v3.StringMatcher, compiled once at config time.
 import { FieldPath, bool, checkFields, message, optionalMessage, string, type Message } from '../../upstream/envoy-config.ts';
+import { compileRe2 } from './re2.ts';
 
 const StringMatch = { Exact: 0, Prefix: 1, Suffix: 2, Contains: 3, Regex: 4 } as const;
 type StringMatch = (typeof StringMatch)[keyof typeof StringMatch];
@@ -34,7 +35,7 @@ const regexMatcherFields = new Set(['regex', 'google_re2']);
 
 /**
  * envoy.type.matcher.v3.RegexMatcher → a JS RegExp anchored for a full match (Envoy's safe_regex is
- * RE2 with full-match semantics; the common subset of RE2 and JS syntax behaves the same).
+ * RE2 with full-match semantics; RE2-only syntax is translated by re2.ts).
  */
 export function compileRegex(at: FieldPath, value: unknown, flags = ''): RegExp {
   const m = message(at, value);
@@ -42,7 +43,7 @@ export function compileRegex(at: FieldPath, value: unknown, flags = ''): RegExp 
   const source = string(at.field('regex'), m.regex);
   if (source === undefined) throw at.field('regex').error('is required');
   try {
-    return new RegExp(`^(?:${source})$`, flags);
+    return compileRe2(source, flags, true);
   } catch (e) {
     throw at.field('regex').error(`is not a valid regular expression: ${(e as Error).message}`);
   }

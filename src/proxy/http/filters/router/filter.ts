@@ -1,11 +1,12 @@
 // envoy.filters.http.router: the terminal HTTP filter. Route → cluster (weighted pick) → circuit
-// breaker → endpoint (the cluster's load balancer) → UpstreamRequest on that endpoint's pool.
+// breaker → endpoint (the cluster's load balancer, given the route's hash when the cluster hashes) →
+// UpstreamRequest on that endpoint's pool.
 // Failures before an upstream request exists are answered as Envoy answers them (NR, NC, UO, UH).
 // A route with a retry policy goes through a RetryState (retry-state.ts), which runs the attempts; a
 // route with request_mirror_policies also sends fire-and-forget copies (mirror-request.ts).
 import { ResponseFlag } from '../../../telemetry/response-flags.ts';
 import type { HttpConnectionManagerStats } from '../../../telemetry/stat-objects.ts';
-import type { HeaderMutations } from '../../routing/header-mutation.ts';
+import { AppendAction, HeaderMutationLevel, HeaderMutations } from '../../routing/header-mutation.ts';
 import { requestUrl } from '../../routing/redirect.ts';
 import type { HttpStream } from '../../stream.ts';
 import { FilterStatus, type HttpFilter } from '../filter.ts';
@@ -76,7 +77,15 @@ export class RouterFilter implements HttpFilter {
       stream.sendLocalReply(503, LocalReplyBody.overflow, ResponseFlag.UpstreamOverflow);
       return FilterStatus.StopIteration;
     }
-    const host = cluster.pick();
+    // As Envoy: the hash is computed only for a cluster that hashes (a cookie is generated only then).
+    let hash: number | undefined;
+    const hashPolicy = action.hashPolicy;
+    if (hashPolicy !== null && cluster.spec.lb.hashBased) {
+      hash = hashPolicy.hash(stream, stream.connection.socket);
+      const cookie = hashPolicy.generatedCookie;
+      if (cookie !== null) stream.responseMutations = withSetCookie(stream.responseMutations, cookie);
+    }
+    const host = cluster.pick(hash);
     if (host === null) {
       cluster.stats.upstreamCxNoneHealthy++;
       stream.sendLocalReply(503, LocalReplyBody.noHealthyUpstream, ResponseFlag.NoHealthyUpstream);
@@ -87,11 +96,21 @@ export class RouterFilter implements HttpFilter {
     const mirrors = action.mirrorPolicies;
     if (mirrors !== null) body = startMirrors(stream, route, mirrors, this.stats, body);
     if (action.retryPolicy === null) new UpstreamRequest(stream, route, cluster, host, null, body).start();
-    else new RetryState(stream, route, cluster, body).start(host);
+    else new RetryState(stream, route, cluster, body, hash).start(host);
     return FilterStatus.StopIteration;
   }
 
   encodeHeaders(_stream: HttpStream): FilterStatus {
     return FilterStatus.Continue;
   }
+}
+
+/**
+ * The stream's response mutations plus a Set-Cookie for a generated hash cookie, added last (as Envoy
+ * adds its downstream cookies after the route's response headers). A new chain for this one response:
+ * the route's chain is shared by all its requests and stays as it is.
+ */
+function withSetCookie(mutations: HeaderMutations | null, cookie: string): HeaderMutations {
+  const level = new HeaderMutationLevel([], ['set-cookie'], [cookie], [AppendAction.AppendIfExistsOrAdd]);
+  return new HeaderMutations(mutations === null ? [level] : [...mutations.levels, level]);
 }

@@ -1,9 +1,9 @@
 // The downstream request body of a request that is mirrored: one reader of the downstream request
-// (node's IncomingMessage) feeding the main upstream request with backpressure, and a copy of each
-// chunk to every mirror copy without any: a mirror never slows the main request down. A mirror whose
-// copy falls more than mirrorBufferLimit behind (its connection is slow, or it waits for one) is
-// abandoned rather than holding the memory. Only built for a request with a body that is mirrored.
-import type { IncomingMessage } from 'node:http';
+// (node's IncomingMessage, or the HTTP/2 stream) feeding the main upstream request with backpressure,
+// and a copy of each chunk to every mirror copy without any: a mirror never slows the main request
+// down. A mirror whose copy falls more than mirrorBufferLimit behind (its connection is slow, or it
+// waits for one) is abandoned rather than holding the memory. Only built for a request with a body
+// that is mirrored.
 import { Readable } from 'node:stream';
 import type { MirrorRequest } from './mirror-request.ts';
 
@@ -30,12 +30,13 @@ export class MirrorBody extends Readable {
 }
 
 export class MirrorTee {
-  readonly req: IncomingMessage;
+  /** The downstream request body (node:http's IncomingMessage, or the HTTP/2 stream). */
+  readonly req: Readable;
   readonly main: MainBody;
   readonly mirrors: MirrorRequest[] = [];
   ended = false;
 
-  constructor(req: IncomingMessage) {
+  constructor(req: Readable) {
     this.req = req;
     this.main = new MainBody(this);
     req.on('data', this.onData.bind(this));

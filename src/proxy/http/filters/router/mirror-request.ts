@@ -9,10 +9,11 @@ import type { Dispatcher } from 'undici';
 import type { HttpConnectionManagerStats } from '../../../telemetry/stat-objects.ts';
 import type { Cluster } from '../../../upstream/cluster.ts';
 import type { ConnectionSlot, EndpointPool, PooledRequest } from '../../../upstream/endpoint-pool.ts';
+import type { Http2Connection } from '../../../upstream/http2-connection.ts';
 import type { Host } from '../../../upstream/host.ts';
 import { shadowHost, type MirrorPolicy } from '../../routing/mirror-policy.ts';
 import type { Route } from '../../routing/route-table.ts';
-import type { HttpStream } from '../../stream.ts';
+import { Protocol, type HttpStream } from '../../stream.ts';
 import { MirrorBody, MirrorTee } from './mirror-body.ts';
 
 const cancelled = new Error('mirror request cancelled');
@@ -23,9 +24,12 @@ function onMirrorTimeout(request: MirrorRequest): void {
 
 export class MirrorRequest implements PooledRequest {
   readonly dispatchOptions: Dispatcher.DispatchOptions;
-  slot: ConnectionSlot | null = null;
+  slot: ConnectionSlot | Http2Connection | null = null;
   pending = false;
   cancelled = false;
+  readonly downstreamHttp2: boolean;
+  readonly teTrailers: boolean;
+  responseEndsAtHeaders = false;
   readonly cluster: Cluster;
   readonly pool: EndpointPool;
   /** The copy of the request body; null when the request has none. */
@@ -37,7 +41,10 @@ export class MirrorRequest implements PooledRequest {
   headersReceived = false;
   finished = false;
 
-  constructor(cluster: Cluster, host: Host, method: string, path: string, headers: string[], body: MirrorBody | null, timeoutMs: number) {
+  constructor(cluster: Cluster, host: Host, method: string, path: string, headers: string[], body: MirrorBody | null, timeoutMs: number,
+    downstreamHttp2: boolean, teTrailers: boolean) {
+    this.downstreamHttp2 = downstreamHttp2;
+    this.teTrailers = teTrailers;
     this.cluster = cluster;
     this.pool = host.pool;
     this.body = body;
@@ -172,7 +179,8 @@ export function startMirrors(stream: HttpStream, route: Route, policies: readonl
       tee ??= new MirrorTee(stream.req);
       mirrorBody = new MirrorBody();
     }
-    const mirror = new MirrorRequest(cluster, host, stream.method, path, headers, mirrorBody, action.timeoutMs);
+    const mirror = new MirrorRequest(cluster, host, stream.method, path, headers, mirrorBody, action.timeoutMs,
+      stream.protocol === Protocol.Http2, stream.acceptsTrailers);
     if (tee !== null) tee.mirrors.push(mirror);
     mirror.start();
   }

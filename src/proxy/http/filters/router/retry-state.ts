@@ -55,9 +55,11 @@ export class RetryState implements StreamUpstream {
   readonly attemptedHosts: Host[] = [];
   /** The stream has its answer (or is gone): nothing more is retried. */
   done = false;
+  /** The request's hash for consistent-hash clusters (route hash policies); undefined when none. */
+  readonly hash: number | undefined;
 
   /** `source`: the request body (the downstream request, or a mirror tee's main side); null when none. */
-  constructor(stream: HttpStream, route: Route, cluster: Cluster, source: Readable | null) {
+  constructor(stream: HttpStream, route: Route, cluster: Cluster, source: Readable | null, hash?: number) {
     this.stream = stream;
     this.route = route;
     this.action = route.action!;
@@ -69,6 +71,7 @@ export class RetryState implements StreamUpstream {
     if (authority !== '') stream.requestHeaders.push('host', authority);
     this.path = route.rewritePath(stream.path);
     this.body = source === null ? null : new RetryBody(source);
+    this.hash = hash;
   }
 
   start(host: Host): void {
@@ -252,12 +255,17 @@ export class RetryState implements StreamUpstream {
     this.backOffTimer = setTimeout(onBackOff, Math.floor(Math.random() * interval), this);
   }
 
-  /** previous_hosts: pick again (up to host_selection_retry_max_attempts times) while the endpoint was tried already. */
+  /**
+   * previous_hosts: pick again (up to host_selection_retry_max_attempts times) while the endpoint was
+   * tried already; a consistent-hash cluster is told which selection attempt it is, to move off the
+   * hashed endpoint (Envoy's host selection retries).
+   */
   private pickHost(): Host | null {
-    let host = this.cluster.pick();
+    const hash = this.hash;
+    let host = this.cluster.pick(hash, 0);
     if (!this.policy.previousHosts) return host;
     for (let i = 0; i < this.policy.hostSelectionMaxAttempts && host !== null && this.attemptedHosts.includes(host); i++) {
-      host = this.cluster.pick();
+      host = this.cluster.pick(hash, i + 1);
     }
     return host;
   }

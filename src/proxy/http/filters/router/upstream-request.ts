@@ -4,15 +4,22 @@
 // One object per request, or per attempt when the route retries (retry-state.ts drives the attempts
 // then, and this object's timer is the per-try timeout); its callbacks are prototype methods and the
 // timer takes it as an argument, so no closure is allocated per request (DESIGN.md habit 7).
+//
+// The same handler runs on HTTP/1.1 connections (undici) and HTTP/2 ones (the pool's http2-exchange.ts),
+// and writes to either downstream codec: trailers the upstream sends go downstream with the end of the
+// response (HttpStream.finishResponse), and a response that ends with its headers (gRPC trailers-only)
+// is flagged so that an HTTP/2 downstream gets it as one HEADERS frame with END_STREAM.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { ResponseFlag } from '../../../telemetry/response-flags.ts';
 import type { Cluster } from '../../../upstream/cluster.ts';
 import type { ConnectionSlot, EndpointPool, PooledRequest } from '../../../upstream/endpoint-pool.ts';
+import type { Http2Connection } from '../../../upstream/http2-connection.ts';
 import type { Host } from '../../../upstream/host.ts';
 import { responseHeaders } from '../../headers.ts';
+import { DetachedBody } from '../../request-body.ts';
 import type { Route } from '../../routing/route-table.ts';
-import type { HttpStream, StreamUpstream } from '../../stream.ts';
+import { Protocol, type HttpStream, type StreamUpstream } from '../../stream.ts';
 import type { RetryState } from './retry-state.ts';
 
 const resetBefore = 'upstream connect error or disconnect/reset before headers. reset reason: ';
@@ -49,11 +56,20 @@ function onRouteTimeout(request: UpstreamRequest): void {
   request.onTimeout();
 }
 
+/** Whether a flat header list has `content-length: 0` (an HTTP/1.1 response that ends with its headers). */
+function hasZeroContentLength(headers: string[]): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === 'content-length') return headers[i + 1] === '0';
+  return false;
+}
+
 export class UpstreamRequest implements PooledRequest, StreamUpstream {
   readonly dispatchOptions: Dispatcher.DispatchOptions;
-  slot: ConnectionSlot | null = null;
+  slot: ConnectionSlot | Http2Connection | null = null;
   pending = false;
   cancelled = false;
+  readonly downstreamHttp2: boolean;
+  readonly teTrailers: boolean;
+  responseEndsAtHeaders = false;
   readonly stream: HttpStream;
   readonly cluster: Cluster;
   readonly host: Host;
@@ -74,6 +90,8 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   heldChunk: Buffer | null = null;
   /** The upstream completed while an encoder filter held the headers. */
   completedWhileHeld = false;
+  /** The upstream's trailers when it completed while the headers were held. */
+  heldTrailers: readonly (Buffer | string)[] | null = null;
   listeningForDrain = false;
   /** Inside onHeaders: a filter resuming synchronously must not resume undici's parser re-entrantly. */
   inOnHeaders = false;
@@ -86,6 +104,8 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     this.host = host;
     this.pool = host.pool;
     this.retry = retry;
+    this.downstreamHttp2 = stream.protocol === Protocol.Http2;
+    this.teTrailers = stream.acceptsTrailers;
     const action = route.action!;
     if (retry === null) {
       this.timeoutMs = action.timeoutMs;
@@ -96,7 +116,8 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
         method: stream.method as Dispatcher.HttpMethod,
         path: route.rewritePath(stream.path),
         headers,
-        body,
+        // undici must not destroy an HTTP/2 downstream stream (it is the response too) when done with its body.
+        body: body !== null && body === stream.h2 && !this.pool.speaksHttp2(true) ? new DetachedBody(body) : body,
       };
     } else {
       // The retry state added the host header and rewrote the path once for all attempts.
@@ -162,6 +183,10 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     const stream = this.stream;
     stream.responseStatus = statusCode;
     const headers = responseHeaders(rawHeaders);
+    if (stream.h2 !== null) {
+      const slot = this.slot;
+      stream.responseEndsAtHeaders = slot !== null && slot.http2 ? this.responseEndsAtHeaders : hasZeroContentLength(headers);
+    }
     if (stream.responseMutations !== null) stream.responseMutations.apply(headers);
     stream.responseHeaders = headers;
     this.inOnHeaders = true;
@@ -185,14 +210,19 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     return false;
   }
 
-  onComplete(): void {
+  /** `trailers`: raw (undici: Buffers; HTTP/2: strings); empty or null when none. */
+  onComplete(trailers: string[] | null): void {
     this.clearTimer();
     this.pool.release(this);
     if (this.finished) return;
     this.finish();
     this.retry?.onFinal();
-    if (this.stream.headersWritten) this.stream.res.end();
-    else this.completedWhileHeld = true;
+    if (this.stream.headersWritten) {
+      this.stream.finishResponse(trailers);
+    } else {
+      this.completedWhileHeld = true;
+      this.heldTrailers = trailers;
+    }
   }
 
   onError(err: Error): void {
@@ -245,7 +275,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
       this.stream.res.on('drain', this.resumeUpstream!);
       return;
     }
-    if (this.completedWhileHeld) this.stream.res.end();
+    if (this.completedWhileHeld) this.stream.finishResponse(this.heldTrailers);
     else this.resumeUpstream?.();
   }
 

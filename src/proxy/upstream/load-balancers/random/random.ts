@@ -1,6 +1,6 @@
 // RANDOM: each request picks an endpoint at random, in proportion to its weight.
 import type { Host } from '../../host.ts';
-import { emptyLoadBalancer, registerLoadBalancer, type LoadBalancer } from '../registry.ts';
+import { emptyLoadBalancer, registerLoadBalancer, type CompiledLoadBalancer, type LoadBalancer } from '../registry.ts';
 
 class WeightedRandom implements LoadBalancer {
   readonly hosts: readonly Host[];
@@ -8,11 +8,11 @@ class WeightedRandom implements LoadBalancer {
   readonly cumulative: Float64Array;
   readonly total: number;
 
-  constructor(hosts: readonly Host[]) {
+  constructor(hosts: readonly Host[], weights: Float64Array) {
     this.hosts = hosts;
     this.cumulative = new Float64Array(hosts.length);
     let sum = 0;
-    for (let i = 0; i < hosts.length; i++) this.cumulative[i] = sum += hosts[i].weight;
+    for (let i = 0; i < hosts.length; i++) this.cumulative[i] = sum += weights[i];
     this.total = sum;
   }
 
@@ -25,10 +25,13 @@ class WeightedRandom implements LoadBalancer {
   }
 }
 
-export function createRandom(hosts: readonly Host[]): LoadBalancer {
-  return hosts.length === 0 ? emptyLoadBalancer : new WeightedRandom(hosts);
+export function createRandom(hosts: readonly Host[], weights: Float64Array): LoadBalancer {
+  return hosts.length === 0 ? emptyLoadBalancer : new WeightedRandom(hosts, weights);
 }
 
+const compiled: CompiledLoadBalancer = { factory: createRandom, hashBased: false, slowStart: null };
+
 export function register(): void {
-  registerLoadBalancer('RANDOM', createRandom);
+  // Envoy's RANDOM has no lb_config of its own.
+  registerLoadBalancer('RANDOM', { configField: null, compile: () => compiled });
 }

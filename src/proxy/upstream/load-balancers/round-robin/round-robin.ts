@@ -1,9 +1,12 @@
 // ROUND_ROBIN (Envoy's default lb_policy). Equal weights: a plain rotating index, started at a random
-// offset so that many proxies do not all hit the first endpoint first (as Envoy does). Unequal weights:
-// smooth weighted round robin (nginx's algorithm): over every cycle of sum(weights) picks, each host is
-// chosen exactly its weight times, interleaved rather than in bursts.
+// offset so that many proxies do not all hit the first endpoint first (as Envoy does). Unequal weights
+// (endpoint weights, locality-normalised weights or slow start): smooth weighted round robin (nginx's
+// algorithm): over every cycle each host is chosen in proportion to its weight, interleaved rather
+// than in bursts (Envoy's EDF scheduler gives the same proportions).
+import { FieldPath, checkFields, type Message } from '../../envoy-config.ts';
 import type { Host } from '../../host.ts';
-import { emptyLoadBalancer, registerLoadBalancer, type LoadBalancer } from '../registry.ts';
+import { emptyLoadBalancer, equalWeights, registerLoadBalancer, type CompiledLoadBalancer, type LoadBalancer } from '../registry.ts';
+import { compileSlowStart } from '../slow-start.ts';
 
 class RoundRobin implements LoadBalancer {
   readonly hosts: readonly Host[];
@@ -27,11 +30,11 @@ class SmoothWeightedRoundRobin implements LoadBalancer {
   readonly current: Float64Array;
   readonly total: number;
 
-  constructor(hosts: readonly Host[]) {
+  constructor(hosts: readonly Host[], weights: Float64Array) {
     this.hosts = hosts;
-    this.weights = Float64Array.from(hosts, (h) => h.weight);
+    this.weights = weights;
     this.current = new Float64Array(hosts.length);
-    this.total = this.weights.reduce((a, b) => a + b, 0);
+    this.total = weights.reduce((a, b) => a + b, 0);
   }
 
   pick(): Host | null {
@@ -46,12 +49,20 @@ class SmoothWeightedRoundRobin implements LoadBalancer {
   }
 }
 
-export function createRoundRobin(hosts: readonly Host[]): LoadBalancer {
+export function createRoundRobin(hosts: readonly Host[], weights: Float64Array): LoadBalancer {
   if (hosts.length === 0) return emptyLoadBalancer;
-  const w = hosts[0].weight;
-  return hosts.every((h) => h.weight === w) ? new RoundRobin(hosts) : new SmoothWeightedRoundRobin(hosts);
+  return equalWeights(weights) ? new RoundRobin(hosts) : new SmoothWeightedRoundRobin(hosts, weights);
+}
+
+// locality_lb_config (zone aware routing) is not supported.
+const roundRobinFields = new Set(['slow_start_config']);
+
+function compile(at: FieldPath, config: Message | undefined): CompiledLoadBalancer {
+  if (config) checkFields(at, config, roundRobinFields);
+  const slowStart = config ? compileSlowStart(at.field('slow_start_config'), config.slow_start_config) : null;
+  return { factory: createRoundRobin, hashBased: false, slowStart };
 }
 
 export function register(): void {
-  registerLoadBalancer('ROUND_ROBIN', createRoundRobin);
+  registerLoadBalancer('ROUND_ROBIN', { configField: 'round_robin_lb_config', compile });
 }

@@ -1,0 +1,133 @@
+// One tcp_proxy connection: connects to an endpoint of its cluster, retrying on connect failure (a
+// refused or timed-out connect) with a newly picked endpoint, preferring one not tried yet, up to
+// max_connect_attempts; each failure is reported to the endpoint for outlier detection. The
+// downstream is not read until an upstream connection is up (as Envoy disables reads until then), so
+// no byte is sent to an attempt that fails. Then both ways are piped with backpressure; a half-close
+// is passed on; idle_timeout closes both sides.
+import net, { type Socket } from 'node:net';
+import type { TcpProxyStats } from '../telemetry/stat-objects.ts';
+import type { Cluster } from '../upstream/cluster.ts';
+import type { Host } from '../upstream/host.ts';
+import type { TcpProxySpec } from './tcp-proxy-config.ts';
+import { hashString } from '../upstream/load-balancers/hash.ts';
+
+/** Picks per attempt that may return an endpoint already tried, before taking it anyway. */
+const maxPicksPerAttempt = 3;
+
+export class TcpProxySession {
+  private readonly spec: TcpProxySpec;
+  private readonly stats: TcpProxyStats;
+  private readonly cluster: Cluster;
+  private readonly downstream: Socket;
+  private readonly closed: (downstream: Socket) => void;
+  private upstream: Socket | null = null;
+  private readonly tried: Host[] = [];
+  private connected = false;
+
+  constructor(spec: TcpProxySpec, stats: TcpProxyStats, cluster: Cluster, downstream: Socket, closed: (downstream: Socket) => void) {
+    this.spec = spec;
+    this.stats = stats;
+    this.cluster = cluster;
+    this.downstream = downstream;
+    this.closed = closed;
+  }
+
+  start(): void {
+    const downstream = this.downstream;
+    downstream.on('error', () => this.upstream?.destroy());
+    downstream.once('close', () => {
+      this.upstream?.destroy();
+      this.closed(downstream);
+    });
+    this.connectNext();
+  }
+
+  /**
+   * The endpoint for the next attempt: the one call site of the cluster's load balancer for tcp_proxy.
+   * With hash_policy source_ip, a hashing cluster (ring hash, maglev) keeps a client IP on one endpoint;
+   * later attempts move off it as retries do.
+   */
+  private pickHost(): Host | null {
+    let host: Host | null = null;
+    const ip = this.downstream.remoteAddress;
+    const hash = this.spec.hashSourceIp && ip !== undefined ? hashString(ip) : undefined;
+    for (let i = 0; i < maxPicksPerAttempt; i++) {
+      host = this.cluster.pick(hash, this.tried.length + i);
+      if (host === null || !this.tried.includes(host)) break;
+    }
+    return host;
+  }
+
+  private connectNext(): void {
+    const downstream = this.downstream;
+    if (downstream.destroyed) return;
+    const cstats = this.cluster.stats;
+    const host = this.pickHost();
+    if (host === null) {
+      if (this.tried.length === 0) {
+        this.stats.downstreamCxNoRoute++;
+        cstats.upstreamCxNoneHealthy++;
+      } else {
+        cstats.upstreamCxConnectAttemptsExceeded++;
+      }
+      downstream.destroy();
+      return;
+    }
+    this.tried.push(host);
+    const keepalive = this.cluster.spec.pool.tcpKeepaliveMs;
+    const upstream = net.connect({
+      host: host.address, port: host.port, noDelay: true, allowHalfOpen: true,
+      ...(keepalive !== null ? { keepAlive: true, keepAliveInitialDelay: keepalive } : {}),
+    });
+    this.upstream = upstream;
+    let settled = false;
+    const failed = () => {
+      if (settled) return;
+      settled = true;
+      upstream.destroy();
+      cstats.upstreamCxConnectFail++;
+      host.recordLocalOriginFailure();
+      if (this.tried.length < this.spec.maxConnectAttempts) {
+        this.connectNext();
+      } else {
+        cstats.upstreamCxConnectAttemptsExceeded++;
+        downstream.destroy();
+      }
+    };
+    upstream.setTimeout(this.cluster.spec.pool.connectTimeoutMs);
+    upstream.once('timeout', failed);
+    upstream.on('error', failed);
+    upstream.once('connect', () => {
+      if (settled) return;
+      settled = true;
+      upstream.off('timeout', failed);
+      upstream.off('error', failed);
+      this.established(upstream);
+    });
+  }
+
+  private established(upstream: Socket): void {
+    const downstream = this.downstream;
+    const cstats = this.cluster.stats;
+    this.connected = true;
+    cstats.upstreamCxTotal++;
+    cstats.upstreamCxActive++;
+    const idleTimeout = () => {
+      this.stats.idleTimeout++;
+      upstream.destroy();
+      downstream.destroy();
+    };
+    upstream.setTimeout(this.spec.idleTimeoutMs);
+    downstream.setTimeout(this.spec.idleTimeoutMs);
+    upstream.on('timeout', idleTimeout);
+    downstream.on('timeout', idleTimeout);
+    upstream.on('error', () => downstream.destroy());
+    upstream.once('close', () => {
+      if (this.connected) cstats.upstreamCxActive--;
+      this.connected = false;
+      downstream.destroySoon();
+    });
+    downstream.pipe(upstream);
+    upstream.pipe(downstream);
+  }
+}

@@ -1,5 +1,5 @@
-// `npm run demo`: a control plane, bookinfo (productpage -> reviews v1/v2/v3 -> ratings) with a
-// sidecar next to each app, live traffic, and a weighted VirtualService that shifts it.
+// `npm run demo`: a control plane, bookinfo (productpage -> details v1 and reviews v1/v2/v3 -> ratings)
+// with a sidecar next to each app, live traffic, and a weighted VirtualService that shifts it.
 //   phase 1: reviews 50% v1 / 50% v2     phase 2: reviews 0% v1 / 100% v2
 // A phase ends on a keypress (in a terminal) or after DEMO_PHASE_SECONDS (default 10).
 // Ctrl-C stops every process the demo started.
@@ -35,10 +35,10 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown(0));
   try {
     out(`  control plane: xDS on 127.0.0.1:${mesh.xdsPort}, admin API on ${mesh.server}\n`);
-    out('Starting bookinfo: productpage, reviews v1/v2/v3, ratings, each behind its own sidecar...\n');
-    const bookinfo = await startBookinfo(mesh, ['v1', 'v2', 'v3'], reviewsSplit(50, 50));
+    out('Starting bookinfo: productpage, details v1, reviews v1/v2/v3, ratings, each behind its own sidecar...\n');
+    const bookinfo = await startBookinfo(mesh, ['v1', 'v2', 'v3'], reviewsSplit(50, 50), { detailsVersions: ['v1'] });
     const entryPort = bookinfo.productpage.proxy.ready.inbound[0].port;
-    for (const w of [bookinfo.productpage, ...bookinfo.reviews, bookinfo.ratings]) {
+    for (const w of [bookinfo.productpage, ...bookinfo.details, ...bookinfo.reviews, bookinfo.ratings]) {
       out(`  ${`${w.name} ${w.version}`.padEnd(16)} app :${w.app.ready.port}  sidecar inbound :${w.proxy.ready.inbound[0].port}  outbound :${w.proxy.ready.outboundPort}  admin :${w.proxy.ready.adminPort}\n`);
     }
     await waitFor('traffic through the mesh', async () => (await get(entryPort)).ok, 10_000);

@@ -1,4 +1,4 @@
-// Host names in Istio rules, and durations.
+// Host names in Istio rules (short names, wildcard matching), and durations.
 //
 // Short names. Istio's documentation (VirtualService `hosts`, Destination `host`): "Istio will
 // interpret the short name based on the namespace of the rule, not the service. A rule in the
@@ -16,4 +16,25 @@ export { parseDuration } from './duration.ts';
 export function fqdn(host: string, namespace: string, domainSuffix = 'cluster.local'): string {
   if (host === '' || host === '*' || host.includes('.') || isIP(host)) return host;
   return `${host}.${namespace}.svc.${domainSuffix}`;
+}
+
+/**
+ * Istio's host.Name.Matches: the two host patterns have at least one name in common. A pattern is
+ * a name or a `*`-prefixed wildcard (`*.example.com`; `*` alone matches everything). Names are
+ * compared as written: expand short names with fqdn() first where that matters.
+ */
+export function hostsOverlap(a: string, b: string): boolean {
+  const aWild = a.startsWith('*');
+  const bWild = b.startsWith('*');
+  if (aWild && bWild) return a.length < b.length ? b.slice(1).endsWith(a.slice(1)) : a.slice(1).endsWith(b.slice(1));
+  if (aWild) return b.endsWith(a.slice(1));
+  if (bWild) return a.endsWith(b.slice(1));
+  return a === b;
+}
+
+/** Istio's host.Name.SubsetOf: every name matched by `a` is matched by `b`. */
+export function hostSubsetOf(a: string, b: string): boolean {
+  if (a.startsWith('*')) return b.startsWith('*') && a.slice(1).endsWith(b.slice(1));
+  if (b.startsWith('*')) return a.endsWith(b.slice(1));
+  return a === b;
 }

@@ -1,7 +1,7 @@
 // Public API of src/api: Istio resource types, parsing and validation (no I/O).
 
 export { parseManifests, validateResource, type ParseOptions, type ParseResult, type ValidateOptions } from './parse.ts';
-export { fqdn, parseDuration } from './hosts.ts';
+export { fqdn, hostsOverlap, hostSubsetOf, parseDuration } from './hosts.ts';
 export { ERROR_CATALOG, formatApiError, type ApiError, type ErrorCode } from './errors.ts';
 export {
   isKind, resourceKey,

@@ -124,10 +124,22 @@ export function labelValueProblem(value: string): string | undefined {
 const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/;
 const PSEUDO_HEADERS = new Set([':method', ':scheme', ':authority', ':path', ':status']);
 
+const JWT_CLAIM_PREFIX = '@request.auth.claims';
+
+/**
+ * A JWT claim used as a header name for routing: `@request.auth.claims.<name>[.<nested>]` or
+ * `@request.auth.claims[<name>][<nested>]` (the prefix in any case), as Istio reads it.
+ */
+export function isJwtClaimHeader(name: string): boolean {
+  if (!name.toLowerCase().startsWith(JWT_CLAIM_PREFIX)) return false;
+  const rest = name.slice(JWT_CLAIM_PREFIX.length);
+  return (rest.startsWith('.') && rest.length > 1) || (rest.startsWith('[') && rest.endsWith(']') && rest.length > 2);
+}
+
 /** A header name in a match: a token, an HTTP/2 pseudo-header, or a JWT claim `@request.auth.claims.<name>`. */
 export function matchHeaderNameProblem(name: string): string | undefined {
   if (name === '') return 'header name must not be empty';
-  if (PSEUDO_HEADERS.has(name) || name.startsWith('@request.auth.claims')) return undefined;
+  if (PSEUDO_HEADERS.has(name) || isJwtClaimHeader(name)) return undefined;
   return HEADER_TOKEN.test(name) ? undefined : `"${name}" is not a valid header name`;
 }
 

@@ -149,10 +149,12 @@ export function enumOf<const V extends string>(values: readonly V[]): Schema<V> 
 }
 
 /**
- * A duration string in Istio's format (`1s`, `0.5s`, `100ms`, `1m`, `1h`), at least 1ms;
- * `allowZero` for the few fields where Istio gives 0 a meaning (e.g. a TCP idle timeout of 0s disables it).
+ * A duration string in Istio's format (`1s`, `0.5s`, `100ms`, `1m`, `1h`), at least 1ms and, as
+ * Istio's validation requires (ValidateDuration), a whole number of milliseconds. Options:
+ * `allowZero` for the few fields where Istio gives 0 a meaning (e.g. a TCP idle timeout of 0s
+ * disables it); `subMillisecond` for the fields Istio checks only against its CRD rule (>= 1ms).
  */
-export function duration(options: { allowZero?: boolean } = {}): Schema<string> {
+export function duration(options: { allowZero?: boolean; subMillisecond?: boolean } = {}): Schema<string> {
   const expected = 'a duration like 1s, 0.5s, 100ms, 1m or 1h';
   return {
     expected, plural: 'durations',
@@ -162,6 +164,8 @@ export function duration(options: { allowZero?: boolean } = {}): Schema<string> 
       if (ms === undefined) return report(ctx, 'WEFT_E_INVALID_DURATION', path, `must be ${expected} (got "${value}")`);
       if (ms < 1 && !(options.allowZero && ms === 0)) {
         report(ctx, 'WEFT_E_INVALID_DURATION', path, options.allowZero ? 'must be 0 or at least 1ms' : 'must be at least 1ms');
+      } else if (!options.subMillisecond && !Number.isInteger(ms)) {
+        report(ctx, 'WEFT_E_INVALID_DURATION', path, `must be a whole number of milliseconds (got "${value}"; Istio supports millisecond precision)`);
       }
     },
   };

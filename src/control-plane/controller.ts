@@ -1,9 +1,9 @@
 // Ties the pipeline together: store + registrations -> mesh snapshot -> per-proxy Envoy resources
 // -> snapshot cache. Changes are debounced and a proxy is pushed to only when its resources change
 // (the cache compares content-hash versions).
-import type { DestinationRule, IstioResource, ServiceEntrySpec, VirtualService, WorkloadEntrySpec } from '../api/index.ts';
+import type { DestinationRule, Gateway, IstioResource, ServiceEntrySpec, VirtualService, WorkloadEntrySpec } from '../api/index.ts';
 import type { Logger } from '../common/log.ts';
-import { decodeProxyMetadata } from '../xds/node-metadata.ts';
+import { decodeProxyMetadata, localityOf } from '../xds/node-metadata.ts';
 import type { Struct } from '../xds/struct.ts';
 import { generateProxyConfig } from './generate/index.ts';
 import type { MeshConfig, MeshSnapshot, ProxyNode } from './registry/model.ts';
@@ -54,6 +54,8 @@ export class MeshController {
 
   proxyConnected(streamId: number, node: XdsNode, peerAddress: string): void {
     const metadata = decodeProxyMetadata(node.metadata as Struct | undefined, peerAddress);
+    // Istio takes a proxy's locality from its xDS node, falling back to the workload's topology labels.
+    metadata.locality = localityOf(node) || metadata.locality;
     const id = node.id!;
     const raw = (node.metadata ?? {}) as Struct;
     const proxyless = raw.fields?.GENERATOR?.stringValue === 'grpc' || /^gRPC/i.test(node.user_agent_name ?? '');
@@ -90,6 +92,7 @@ export class MeshController {
       workloadEntries: list<IstioResource<WorkloadEntrySpec>>('WorkloadEntry'),
       virtualServices: list<VirtualService>('VirtualService'),
       destinationRules: list<DestinationRule>('DestinationRule'),
+      gateways: list<Gateway>('Gateway'),
       proxies: this.registrations.all(),
     });
     return this.mesh;

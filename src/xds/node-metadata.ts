@@ -21,6 +21,36 @@ export interface ProxyMetadata {
   /** The sidecar's explicit outbound port (applications send to it, or use it as HTTP_PROXY). */
   outboundPort?: number;
   inbound: InboundPort[];
+  /**
+   * region/zone/subzone: the xDS node's locality, else the workload's topology labels
+   * (topology.kubernetes.io/region, topology.kubernetes.io/zone, topology.istio.io/subzone).
+   */
+  locality?: string;
+  /** Runs as an ingress/egress gateway (Istio's "router"): serves the Gateways that select its labels. */
+  gateway?: boolean;
+  /** Outbound TCP/TLS listeners the sidecar reserved: service port → local port on 127.0.0.1. */
+  outboundTcp?: OutboundTcpPort[];
+}
+
+export interface OutboundTcpPort {
+  servicePort: number;
+  port: number;
+}
+
+/** Node.locality (Envoy's core.Locality) as `region/zone/subzone`, or '' when absent. */
+export function localityOf(node: { locality?: unknown } | undefined): string {
+  const l = (node?.locality ?? {}) as { region?: unknown; zone?: unknown; sub_zone?: unknown };
+  const part = (v: unknown) => (typeof v === 'string' ? v : '');
+  const value = [part(l.region), part(l.zone), part(l.sub_zone)];
+  return value.some((v) => v !== '') ? value.join('/') : '';
+}
+
+/** The locality Istio derives from a workload's topology labels, or ''. */
+export function localityFromLabels(labels: Record<string, string>): string {
+  const region = labels['topology.kubernetes.io/region'] ?? '';
+  const zone = labels['topology.kubernetes.io/zone'] ?? '';
+  const subzone = labels['topology.istio.io/subzone'] ?? '';
+  return region || zone || subzone ? [region, zone, subzone].join('/') : '';
 }
 
 export function encodeProxyMetadata(m: ProxyMetadata): Struct {
@@ -33,6 +63,8 @@ export function encodeProxyMetadata(m: ProxyMetadata): Struct {
     WEFT_INBOUND: m.inbound.map((p) => ({ servicePort: p.servicePort, port: p.port, appPort: p.appPort })),
   };
   if (m.outboundPort !== undefined) obj.WEFT_OUTBOUND_PORT = m.outboundPort;
+  if (m.gateway) obj.WEFT_GATEWAY = true;
+  if (m.outboundTcp && m.outboundTcp.length > 0) obj.WEFT_OUTBOUND_TCP = m.outboundTcp.map((p) => ({ servicePort: p.servicePort, port: p.port }));
   return toStruct(obj);
 }
 
@@ -52,6 +84,14 @@ export function decodeProxyMetadata(struct: Struct | undefined | null, fallbackA
       if (isPort(servicePort) && isPort(port) && isPort(appPort)) inbound.push({ servicePort, port, appPort });
     }
   }
+  const outboundTcp: OutboundTcpPort[] = [];
+  if (Array.isArray(raw.WEFT_OUTBOUND_TCP)) {
+    for (const p of raw.WEFT_OUTBOUND_TCP) {
+      if (!p || typeof p !== 'object' || Array.isArray(p)) continue;
+      const { servicePort, port } = p as Record<string, JsonValue>;
+      if (isPort(servicePort) && isPort(port)) outboundTcp.push({ servicePort, port });
+    }
+  }
   const ips = str(raw.INSTANCE_IPS, fallbackAddress).split(',')[0].trim();
   return {
     namespace: str(raw.NAMESPACE, 'default'),
@@ -61,6 +101,9 @@ export function decodeProxyMetadata(struct: Struct | undefined | null, fallbackA
     address: ips,
     outboundPort: isPort(raw.WEFT_OUTBOUND_PORT) ? raw.WEFT_OUTBOUND_PORT : undefined,
     inbound,
+    outboundTcp,
+    locality: localityFromLabels(labels),
+    ...(raw.WEFT_GATEWAY === true ? { gateway: true } : {}),
   };
 }
 

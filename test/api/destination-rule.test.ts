@@ -79,8 +79,8 @@ test('load balancer settings are checked', () => {
   assert.deepEqual(errorTexts(DR, policy({ loadBalancer: { consistentHash: { useSourceIp: true, maglev: { tableSize: 1000 } } } })), [
     E('spec.trafficPolicy.loadBalancer.consistentHash.maglev.tableSize: must be a prime number'),
   ]);
-  assert.deepEqual(errorTexts(DR, policy({ loadBalancer: { warmupDurationSecs: '10s', warmup: { duration: '10s', aggression: 0.5 } } })), [
-    E('spec.trafficPolicy.loadBalancer.warmup.aggression: must be a number >= 1'),
+  assert.deepEqual(errorTexts(DR, policy({ loadBalancer: { warmupDurationSecs: '10s', warmup: { duration: '10s', aggression: 0 } } })), [
+    E('spec.trafficPolicy.loadBalancer.warmup.aggression: must be greater than 0'),
     E('spec.trafficPolicy.loadBalancer: only one of warmupDurationSecs, warmup may be set (found warmupDurationSecs and warmup)'),
   ]);
 });

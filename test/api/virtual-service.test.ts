@@ -36,7 +36,7 @@ test('a VirtualService using every HTTP, TLS and TCP field is valid', () => {
         allowOrigins: [{ exact: 'https://example.com' }], allowMethods: ['GET', 'POST'], allowHeaders: ['x-a'],
         exposeHeaders: ['*'], maxAge: '24h', allowCredentials: false, unmatchedPreflights: 'IGNORE',
       },
-      headers: { request: { set: { ':authority': 'reviews' } } },
+      headers: { request: { set: { 'x-route': 'jason' } } },
     }, {
       route: [{ destination: { host: 'reviews' } }],
       mirrors: [{ destination: { host: 'reviews', subset: 'v1' }, percentage: { value: 5 } }],
@@ -89,9 +89,9 @@ test('TCP and TLS routes follow the same weight rules', () => {
   ]);
 });
 
-test('hosts are required and must be a non-empty array of strings', () => {
-  assert.deepEqual(errorTexts(VS, { http: [{ route: [to('v1')] }] }), [E('spec.hosts: is required')]);
-  assert.deepEqual(errorTexts(VS, { hosts: [], http: [{ route: [to('v1')] }] }), [E('spec.hosts: must not be empty')]);
+test('hosts may be left out (a delegate), and otherwise are valid host names', () => {
+  assertValid(VS, { http: [{ route: [to('v1')] }] });
+  assertValid(VS, { hosts: [], http: [{ route: [to('v1')] }] });
   assert.deepEqual(errorTexts(VS, { hosts: 'reviews', http: [{ route: [to('v1')] }] }), [E('spec.hosts: must be an array of strings')]);
   assert.deepEqual(errorTexts(VS, { hosts: ['reviews', 7], http: [{ route: [to('v1')] }] }), [E('spec.hosts[1]: must be a string')]);
   assert.deepEqual(errorTexts(VS, { hosts: ['bad_host'], http: [{ route: [to('v1')] }] }), [
@@ -132,7 +132,7 @@ test('a route needs exactly one action', () => {
     E('spec.http[0]: one of route, redirect, directResponse or delegate is required'),
   ]);
   assert.deepEqual(errorTexts(VS, vs([{ route: [to('v1')], redirect: { uri: '/x' } }])), [
-    E('spec.http[0]: only one of route, redirect, directResponse, delegate may be set (found route and redirect)'),
+    E('spec.http[0]: only one of route, redirect, directResponse may be set (found route and redirect)'),
   ]);
   assert.deepEqual(errorTexts(VS, vs([{ redirect: { uri: '/x' }, rewrite: { uri: '/y' } }])), [
     E('spec.http[0]: redirect cannot be combined with rewrite'),
@@ -188,7 +188,7 @@ test('fault injection values are checked', () => {
 test('retries, timeouts and redirects are checked', () => {
   assert.deepEqual(errorTexts(VS, vs([{ route: [to('v1')], timeout: '0.5ms', retries: { perTryTimeout: '1s', retryOn: '5xx,sometimes' } }])), [
     E('spec.http[0].timeout: must be at least 1ms'),
-    E('spec.http[0].retries.retryOn: "sometimes" is not a valid retryOn policy'),
+    E('spec.http[0].retries.retryOn: "sometimes" is not a valid retryOn policy (an Envoy retry-on name such as 5xx, connect-failure or unavailable, or an HTTP status code)'),
     E('spec.http[0].retries: retry settings are given but attempts is 0 (retries disabled)'),
   ]);
   assert.deepEqual(errorTexts(VS, vs([{ redirect: { redirectCode: 200, scheme: 'ftp', port: 80, derivePort: 'FROM_REQUEST_PORT' } }])), [

@@ -10,7 +10,12 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const weftBin = join(repoRoot, 'bin/weft.js');
 
 export interface ControlPlaneReady { xdsPort: number; adminPort: number }
-export interface ProxyReady { adminPort: number; outboundPort?: number; inbound: { servicePort: number; port: number; appPort: number }[] }
+export interface ProxyReady {
+  adminPort: number;
+  outboundPort?: number;
+  inbound: { servicePort: number; port: number; appPort: number }[];
+  outboundTcp?: { servicePort: number; port: number }[];
+}
 
 export interface ProxyOptions {
   name: string;

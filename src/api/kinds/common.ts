@@ -22,6 +22,14 @@ export const percent: Schema<Percent> = object<Percent>({
   },
 });
 
+/**
+ * A percentage of mirrored requests: 0.0 to 100.0. Istio checks mirror percentages against the
+ * range only; the 0.0001 floor of `percent` is its rule for fault injection.
+ */
+export const mirrorPercent: Schema<Percent> = object<Percent>({
+  value: number({ min: 0, max: 100 }),
+});
+
 /** Selects a port of a service by number. */
 export interface PortSelector {
   number: number;
@@ -60,6 +68,15 @@ export const serviceEntryWorkloadSelector: Schema<ServiceEntryWorkloadSelector> 
 /** A host a rule applies to: a (short or fully qualified) name, optionally wildcarded, or an IP address. */
 export function hostProblem(host: string): Problem {
   if (isIP(host)) return undefined;
+  return wildcardHostProblem(host);
+}
+
+/**
+ * A service host named by a destination or a DestinationRule: a (short or fully qualified) name,
+ * optionally wildcarded; Istio's validation (ValidateWildcardDomain) takes no IP address here.
+ */
+export function serviceHostProblem(host: string): Problem {
+  if (isIP(host)) return `"${host}" is an IP address; name the service by its host name`;
   return wildcardHostProblem(host);
 }
 

@@ -2,8 +2,8 @@
 // subsets (named groups of endpoints selected by labels).
 
 import { array, object, report, string, type Context, type Schema } from '../schema.ts';
-import { isIstioDnsLabel } from '../names.ts';
-import { exportTo, hostProblem, labels, reportDuplicates, workloadSelector, type WorkloadSelector } from './common.ts';
+import { exportTo, labels, reportDuplicates, serviceHostProblem, workloadSelector, type WorkloadSelector } from './common.ts';
+import { subsetNameProblem } from './destination.ts';
 import { trafficPolicy, type TrafficPolicy } from './traffic-policy.ts';
 
 export interface Subset {
@@ -21,7 +21,7 @@ export interface DestinationRuleSpec {
 }
 
 export const subset: Schema<Subset> = object<Subset>({
-  name: string({ check: (n) => (isIstioDnsLabel(n) ? undefined : `subset name "${n}" is not a valid DNS label`) }),
+  name: string({ check: subsetNameProblem }),
   labels: labels(),
   trafficPolicy,
 }, { required: ['name'] });
@@ -39,7 +39,7 @@ function checkSpec(dr: DestinationRuleSpec, path: string, ctx: Context): void {
 }
 
 export const destinationRuleSpec: Schema<DestinationRuleSpec> = object<DestinationRuleSpec>({
-  host: string({ check: hostProblem }),
+  host: string({ check: serviceHostProblem }),
   trafficPolicy,
   subsets: array(subset),
   exportTo: exportTo(),

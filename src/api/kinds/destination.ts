@@ -3,7 +3,7 @@
 
 import { integer, object, report, string, type Context, type Problem, type Schema } from '../schema.ts';
 import { fqdnProblem, isIstioDnsLabel } from '../names.ts';
-import { hostProblem, portSelector, type PortSelector } from './common.ts';
+import { portSelector, serviceHostProblem, type PortSelector } from './common.ts';
 
 /** Where traffic goes: a service host in the registry, optionally a subset and a port. */
 export interface Destination {
@@ -13,10 +13,16 @@ export interface Destination {
 }
 
 export const destination: Schema<Destination> = object<Destination>({
-  host: string({ check: (h) => (h === '*' ? 'must name a service, not "*"' : hostProblem(h)) }),
-  subset: string({ check: (s) => (isIstioDnsLabel(s) ? undefined : `subset name "${s}" is not a valid DNS label`) }),
+  host: string({ check: (h) => (h === '*' ? 'must name a service, not "*"' : serviceHostProblem(h)) }),
+  subset: string({ check: subsetNameProblem }),
   port: portSelector,
 }, { required: ['host'] });
+
+/** A subset name (in a destination, and in a DestinationRule): a DNS label. */
+export function subsetNameProblem(name: string): Problem {
+  if (name === '') return 'must not be empty';
+  return isIstioDnsLabel(name) ? undefined : `subset name "${name}" is not a valid DNS label`;
+}
 
 /** Weight of a destination in a route: an integer 0..100. */
 export const weight = (): Schema<number> => integer({ min: 0, max: 100 });

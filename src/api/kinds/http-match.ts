@@ -1,4 +1,9 @@
 // HTTPMatchRequest and StringMatch: the conditions of an HTTP route in a VirtualService.
+//
+// Istio's rules for a StringMatch (validateStringMatch): a prefix may be empty only in `uri` (Envoy
+// accepts an empty path prefix; it rejects an empty header prefix); a regex must not be empty, must
+// be at most 1024 characters (Envoy's RE2 program size limit, approximated by length) and must
+// compile as RE2. In `withoutHeaders`, `regex: "*"` is not a regex: it means "the header is present".
 
 import { array, boolean, map, object, string, type Schema } from '../schema.ts';
 import { isIstioDnsLabel, matchHeaderNameProblem } from '../names.ts';
@@ -13,18 +18,34 @@ export interface StringMatch {
   regex?: string;
 }
 
-export const regexString = (): Schema<string> => string({
+/** Envoy rejects longer regexes (re2.max_program_size); Istio approximates the program size by the length. */
+export const MAX_REGEX_LENGTH = 1024;
+
+export const regexString = (options: { presenceStar?: boolean } = {}): Schema<string> => string({
   check: (re) => {
+    if (options.presenceStar && re === '*') return undefined;
+    if (re === '') return 'must not be empty';
+    if (re.length > MAX_REGEX_LENGTH) {
+      return { code: 'WEFT_E_INVALID_REGEX', message: `regex is too long (${re.length} characters; at most ${MAX_REGEX_LENGTH})` };
+    }
     const problem = regexProblem(re);
     return problem === undefined ? undefined : { code: 'WEFT_E_INVALID_REGEX', message: `invalid regex: ${problem}` };
   },
 });
 
-export const stringMatch: Schema<StringMatch> = object<StringMatch>({
-  exact: string(),
-  prefix: string(),
-  regex: regexString(),
-}, { oneOf: [['exact', 'prefix', 'regex']] });
+/**
+ * A StringMatch schema. `emptyPrefix`: a prefix may be "" (only `uri`); `presenceStar`: `regex: "*"`
+ * means presence (only `withoutHeaders`).
+ */
+export function stringMatchOf(options: { emptyPrefix?: boolean; presenceStar?: boolean } = {}): Schema<StringMatch> {
+  return object<StringMatch>({
+    exact: string(),
+    prefix: string({ check: (p) => (p === '' && !options.emptyPrefix ? 'must not be empty (omit the match to match any value)' : undefined) }),
+    regex: regexString({ presenceStar: options.presenceStar }),
+  }, { oneOf: [['exact', 'prefix', 'regex']] });
+}
+
+export const stringMatch: Schema<StringMatch> = stringMatchOf();
 
 export interface HTTPMatchRequest {
   name?: string;
@@ -43,21 +64,21 @@ export interface HTTPMatchRequest {
   statPrefix?: string;
 }
 
-const headerMatches = (): Schema<Record<string, StringMatch>> => map(stringMatch, { key: matchHeaderNameProblem });
+const headerMatches = (values: Schema<StringMatch>): Schema<Record<string, StringMatch>> => map(values, { key: matchHeaderNameProblem });
 
 export const httpMatchRequest: Schema<HTTPMatchRequest> = object<HTTPMatchRequest>({
   name: string(),
-  uri: stringMatch,
+  uri: stringMatchOf({ emptyPrefix: true }),
   scheme: stringMatch,
   method: stringMatch,
   authority: stringMatch,
-  headers: headerMatches(),
+  headers: headerMatches(stringMatch),
   port: portNumber(),
   sourceLabels: labels(),
   gateways: array(string({ check: gatewayNameProblem })),
   queryParams: map(stringMatch),
   ignoreUriCase: boolean(),
-  withoutHeaders: headerMatches(),
+  withoutHeaders: headerMatches(stringMatchOf({ presenceStar: true })),
   sourceNamespace: string({ check: (ns) => (isIstioDnsLabel(ns) ? undefined : `"${ns}" is not a valid namespace name`) }),
   statPrefix: string(),
 });

@@ -1,13 +1,16 @@
 // The actions and policies of an HTTP route in a VirtualService: redirect, direct response,
-// rewrite, retries, fault injection, CORS, header manipulation, mirroring.
+// delegate, rewrite, fault injection, header manipulation, mirroring. Retries are in
+// http-retry.ts, CORS in cors-policy.ts.
 
-import {
-  array, boolean, duration, enumOf, integer, INT32_MAX, map, object, report, string, type Schema,
-} from '../schema.ts';
-import { headerOperationNameProblem } from '../names.ts';
-import { percent, portNumber, type Percent } from './common.ts';
+import { array, duration, enumOf, integer, map, object, report, string, type Schema } from '../schema.ts';
+import { headerValueProblem } from '../header-value.ts';
+import { headerOperationNameProblem, isDns1123Label, objectNameProblem } from '../names.ts';
+import { mirrorPercent, percent, portNumber, type Percent } from './common.ts';
 import { destination, type Destination } from './destination.ts';
-import { regexString, stringMatch, type StringMatch } from './http-match.ts';
+import { regexString } from './http-match.ts';
+
+export { corsPolicy, UNMATCHED_PREFLIGHTS, type CorsPolicy } from './cors-policy.ts';
+export { httpRetry, type HTTPRetry } from './http-retry.ts';
 
 export interface HeaderOperations {
   set?: Record<string, string>;
@@ -22,9 +25,10 @@ export interface Headers {
 
 function headerOperations(onRequest: boolean): Schema<HeaderOperations> {
   const name = (n: string) => headerOperationNameProblem(n, onRequest);
+  const values = () => map(string({ check: headerValueProblem }), { key: name });
   return object<HeaderOperations>({
-    set: map(string(), { key: name }),
-    add: map(string(), { key: name }),
+    set: values(),
+    add: values(),
     remove: array(string({ check: (n) => headerOperationNameProblem(n, false) })),
   });
 }
@@ -55,10 +59,10 @@ export const httpRedirect: Schema<HTTPRedirect> = object<HTTPRedirect>({
   redirectCode: integer({ min: 300, max: 399 }),
   prefixRewrite: string(),
 }, {
-  oneOf: [['port', 'derivePort']],
+  oneOf: [['uri', 'prefixRewrite'], ['port', 'derivePort']],
   check(r, path, ctx) {
     const hasTarget = [r.uri, r.authority, r.port, r.derivePort, r.scheme, r.prefixRewrite].some((v) => v !== undefined && v !== '');
-    if (!hasTarget) report(ctx, 'WEFT_E_MISSING_FIELD', path, 'a redirect must set uri, authority, scheme, port or derivePort');
+    if (!hasTarget) report(ctx, 'WEFT_E_MISSING_FIELD', path, 'a redirect must set uri, prefixRewrite, authority, scheme, port or derivePort');
   },
 });
 
@@ -68,12 +72,22 @@ export interface HTTPBody {
   bytes?: string;
 }
 
+/** Istio refuses direct response bodies over 1MB (they are sent to every proxy in its config). */
 const MAX_BODY_BYTES = 1024 * 1024;
+const TOO_BIG = 'must be at most 1MB (a direct response body is part of every proxy\'s configuration)';
+
+function base64DecodedLength(b: string): number {
+  const padding = b.endsWith('==') ? 2 : b.endsWith('=') ? 1 : 0;
+  return (b.length / 4) * 3 - padding;
+}
 
 export const httpBody: Schema<HTTPBody> = object<HTTPBody>({
-  string: string({ check: (s) => (s.length > MAX_BODY_BYTES ? 'must be at most 1MB' : undefined) }),
+  string: string({ check: (s) => (new TextEncoder().encode(s).length > MAX_BODY_BYTES ? TOO_BIG : undefined) }),
   bytes: string({
-    check: (b) => (/^[A-Za-z0-9+/]*={0,2}$/.test(b) && b.length % 4 === 0 ? undefined : 'must be base64'),
+    check: (b) => {
+      if (!/^[A-Za-z0-9+/]*={0,2}$/.test(b) || b.length % 4 !== 0) return 'must be base64';
+      return base64DecodedLength(b) > MAX_BODY_BYTES ? TOO_BIG : undefined;
+    },
   }),
 }, { oneOf: [['string', 'bytes']] });
 
@@ -87,12 +101,16 @@ export const httpDirectResponse: Schema<HTTPDirectResponse> = object<HTTPDirectR
   body: httpBody,
 }, { required: ['status'] });
 
+/** The VirtualService (one without hosts) whose HTTP routes replace this route; namespace defaults to the rule's own. */
 export interface Delegate {
   name?: string;
   namespace?: string;
 }
 
-export const delegate: Schema<Delegate> = object<Delegate>({ name: string(), namespace: string() }, { required: ['name'] });
+export const delegate: Schema<Delegate> = object<Delegate>({
+  name: string({ check: objectNameProblem }),
+  namespace: string({ check: (ns) => (isDns1123Label(ns) ? undefined : `"${ns}" is not a valid namespace name`) }),
+}, { required: ['name'] });
 
 export interface RegexRewrite {
   match?: string;
@@ -101,7 +119,7 @@ export interface RegexRewrite {
 
 export const regexRewrite: Schema<RegexRewrite> = object<RegexRewrite>({
   match: regexString(),
-  rewrite: string(),
+  rewrite: string({ check: (s) => (s === '' ? 'must not be empty' : undefined) }),
 }, { required: ['match', 'rewrite'] });
 
 export interface HTTPRewrite {
@@ -121,70 +139,6 @@ export const httpRewrite: Schema<HTTPRewrite> = object<HTTPRewrite>({
       report(ctx, 'WEFT_E_MISSING_FIELD', path, 'a rewrite must set uri, uriRegexRewrite or authority');
     }
   },
-});
-
-// Envoy's retry-on policies (x-envoy-retry-on and x-envoy-retry-grpc-on), as Istio accepts them.
-const RETRY_ON = new Set([
-  '5xx', 'gateway-error', 'reset', 'reset-before-request', 'connect-failure', 'retriable-4xx', 'refused-stream',
-  'retriable-status-codes', 'retriable-headers', 'envoy-ratelimited', 'http3-post-connect-failure',
-  'cancelled', 'deadline-exceeded', 'internal', 'resource-exhausted', 'unavailable',
-]);
-
-export interface HTTPRetry {
-  attempts?: number;
-  perTryTimeout?: string;
-  retryOn?: string;
-  retryRemoteLocalities?: boolean;
-  retryIgnorePreviousHosts?: boolean;
-  backoff?: string;
-}
-
-export const httpRetry: Schema<HTTPRetry> = object<HTTPRetry>({
-  attempts: integer({ min: 0, max: INT32_MAX }),
-  perTryTimeout: duration(),
-  retryOn: string({
-    check: (s) => {
-      const bad = s.split(',').find((p) => !RETRY_ON.has(p) && !/^[1-5]\d\d$/.test(p));
-      return bad === undefined ? undefined : `"${bad}" is not a valid retryOn policy`;
-    },
-  }),
-  retryRemoteLocalities: boolean(),
-  retryIgnorePreviousHosts: boolean(),
-  backoff: duration(),
-}, {
-  check(r, path, ctx) {
-    if ((r.attempts ?? 0) === 0 && (r.perTryTimeout !== undefined || r.retryOn !== undefined || r.retryRemoteLocalities !== undefined)) {
-      report(ctx, 'WEFT_E_CONFLICTING_FIELDS', path, 'retry settings are given but attempts is 0 (retries disabled)');
-    }
-  },
-});
-
-export const UNMATCHED_PREFLIGHTS = ['UNSPECIFIED', 'FORWARD', 'IGNORE'] as const;
-const CORS_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', '*']);
-
-export interface CorsPolicy {
-  /** Deprecated: use allowOrigins. */
-  allowOrigin?: string[];
-  allowOrigins?: StringMatch[];
-  allowMethods?: string[];
-  allowHeaders?: string[];
-  exposeHeaders?: string[];
-  maxAge?: string;
-  allowCredentials?: boolean;
-  unmatchedPreflights?: (typeof UNMATCHED_PREFLIGHTS)[number];
-}
-
-const corsHeaderName = () => string({ check: (h) => (h === '*' || /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/.test(h) ? undefined : `"${h}" is not a valid header name`) });
-
-export const corsPolicy: Schema<CorsPolicy> = object<CorsPolicy>({
-  allowOrigin: array(string()),
-  allowOrigins: array(stringMatch),
-  allowMethods: array(string({ check: (m) => (CORS_METHODS.has(m) ? undefined : `"${m}" is not a supported HTTP method`) })),
-  allowHeaders: array(corsHeaderName()),
-  exposeHeaders: array(corsHeaderName()),
-  maxAge: duration(),
-  allowCredentials: boolean(),
-  unmatchedPreflights: enumOf(UNMATCHED_PREFLIGHTS),
 });
 
 // gRPC status names, in code order: a name's index is its code
@@ -218,6 +172,8 @@ export interface HTTPFaultInjection {
 
 const notSupported = (field: string) => () => `${field} is not supported (Istio rejects it too)`;
 
+// A delay without fixedDelay, or an abort without a status, is valid Istio: the webhook accepts it
+// (an abort without a status with a warning) and Istio leaves that fault out of the proxy config.
 export const httpFaultInjection: Schema<HTTPFaultInjection> = object<HTTPFaultInjection>({
   delay: object<HTTPFaultInjectionDelay>({
     percent: integer({ min: 0, max: 100 }),
@@ -244,5 +200,5 @@ export interface HTTPMirrorPolicy {
 
 export const httpMirrorPolicy: Schema<HTTPMirrorPolicy> = object<HTTPMirrorPolicy>({
   destination,
-  percentage: percent,
+  percentage: mirrorPercent,
 }, { required: ['destination'] });

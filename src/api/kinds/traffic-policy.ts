@@ -68,7 +68,7 @@ export const connectionPoolSettings: Schema<ConnectionPoolSettings> = object<Con
     h2UpgradePolicy: enumOf(H2_UPGRADE_POLICIES),
     useClientProtocol: boolean(),
     maxConcurrentStreams: count(),
-    http2KeepAlive: object<ConnectionKeepalive>({ interval: duration(), timeout: duration() }),
+    http2KeepAlive: object<ConnectionKeepalive>({ interval: duration(), timeout: duration() }, { required: ['interval', 'timeout'] }),
   }, {
     check(h, path, ctx) {
       if (h.h2UpgradePolicy === 'UPGRADE' && h.useClientProtocol === true) {
@@ -236,7 +236,7 @@ export const trafficPolicy: Schema<TrafficPolicy> = object<TrafficPolicy>({
   retryBudget: object<RetryBudget>({
     percent: number({ min: 0, max: 100 }),
     minRetryConcurrency: uint32(),
-    budgetInterval: duration({ allowZero: true }),
+    budgetInterval: duration({ allowZero: true, subMillisecond: true }),
   }),
 }, {
   oneOf: [['tunnel', 'proxyProtocol']],

@@ -6,10 +6,12 @@
 //   DELETE /resources/KIND/NAMESPACE/NAME
 //   GET    /proxies                                connected proxies and their xDS sync status
 //   GET    /proxies/ID/config                      the Envoy resources generated for one proxy
+//   POST   /analyze[?namespace=NS]                 findings about the stored config (+ files in the body), as istioctl analyze
 import { closeHttp, listenHttp } from '../../common/http-server.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { parseManifests, resourceKey, type IstioResource } from '../../api/index.ts';
 import type { Logger } from '../../common/log.ts';
+import { analyzeRequest } from '../analyze/request.ts';
 import type { MeshController } from '../controller.ts';
 import type { AdsServer } from '../server/ads-server.ts';
 import type { Store, StoredResource, StoreOp } from '../store/index.ts';
@@ -62,6 +64,7 @@ export class AdminServer {
     if (method === 'GET' && url.pathname === '/ready') return sendJson(res, 200, { ready: true });
     if (method === 'POST' && url.pathname === '/apply') return sendJson(res, 200, await this.apply(await readBody(req), ns));
     if (method === 'POST' && url.pathname === '/delete') return sendJson(res, 200, await this.deleteManifests(await readBody(req), ns));
+    if (method === 'POST' && url.pathname === '/analyze') return sendJson(res, 200, analyzeRequest(this.deps, await readBody(req), ns));
     if (method === 'GET' && url.pathname === '/resources') {
       const kind = url.searchParams.get('kind') ?? undefined;
       const name = url.searchParams.get('name') ?? undefined;

@@ -1,79 +1,64 @@
 // Clusters: one per service port and per DestinationRule subset (outbound), one per inbound port.
-import type { DestinationRule, Subset, TrafficPolicy } from '../../api/index.ts';
-import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
+// Each outbound cluster carries the traffic policy Istio would compose for it (traffic-policy.ts,
+// cluster-policy.ts); locality load balancing needs the proxy's locality and is applied in endpoints.ts
+// and locality.ts.
+import { TypeUrl } from '../../xds/type-urls.ts';
+import type { MeshSnapshot, ProxyNode, Service } from '../registry/model.ts';
+import { applyClusterPolicy, defaultLbPolicy } from './cluster-policy.ts';
 import { duration, socketAddress, type EnvoyResource } from './envoy-types.ts';
+import { applyLocalityConfig } from './locality.ts';
 import { blackHoleClusterName, inboundClusterName, outboundClusterName } from './names.ts';
-import { destinationRuleFor } from './subsets.ts';
+import { destinationRuleFor, subsetsOf } from './subsets.ts';
+import { effectivePolicy } from './traffic-policy.ts';
 
 const connectTimeout = duration(10_000); // Istio's default connectTimeout
+const http2Protocols = new Set(['HTTP2', 'GRPC', 'GRPC-WEB']);
 
 export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
-  const out: EnvoyResource[] = [edsCluster(blackHoleClusterName, 'ROUND_ROBIN')];
+  const out: EnvoyResource[] = [edsCluster(blackHoleClusterName)];
+  out[0].lb_policy = 'ROUND_ROBIN';
   for (const service of snapshot.services) {
     const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
     const where = dr ? `DestinationRule ${dr.metadata.namespace}/${dr.metadata.name}` : '';
     if (service.resolution.startsWith('DNS')) {
       warnings.push(`ServiceEntry host ${service.hostname}: resolution ${service.resolution} is not supported yet; only endpoints given as IP addresses are used`);
     }
-    if (dr) {
-      unhonouredPolicy(dr.spec.trafficPolicy, `${where}: spec.trafficPolicy`, warnings);
-      (dr.spec.subsets ?? []).forEach((s, i) => unhonouredPolicy(s.trafficPolicy, `${where}: spec.subsets[${i}].trafficPolicy`, warnings));
-    }
     for (const port of service.ports) {
-      out.push(edsCluster(outboundClusterName(port.number, '', service.hostname), lbPolicy(dr, undefined, `${where}: spec.trafficPolicy`, warnings)));
-      (dr?.spec.subsets ?? []).forEach((subset, i) => {
-        out.push(edsCluster(outboundClusterName(port.number, subset.name, service.hostname), lbPolicy(dr, subset, `${where}: spec.subsets[${i}].trafficPolicy`, warnings)));
-      });
+      for (const subset of [undefined, ...subsetsOf(dr)]) {
+        const cluster = edsCluster(outboundClusterName(port.number, subset?.name ?? '', service.hostname));
+        const policy = effectivePolicy(dr, subset, port.number);
+        applyClusterPolicy(cluster, policy, { protocol: port.protocol, where, warnings });
+        applyLocalityConfig(cluster, policy, proxy);
+        if (proxy.proxyless) forProxylessClient(cluster);
+        out.push(cluster);
+      }
     }
   }
   return out;
 }
 
-/** Traffic policy fields stored but not translated yet: said, never silently ignored. */
-function unhonouredPolicy(policy: TrafficPolicy | undefined, where: string, warnings: string[]): void {
-  if (!policy) return;
-  for (const field of ['connectionPool', 'outlierDetection', 'tls', 'portLevelSettings', 'tunnel', 'proxyProtocol', 'retryBudget'] as const) {
-    if (policy[field] !== undefined) warnings.push(`${where}.${field}: not applied yet by this version of Weft`);
-  }
-  const lb = policy.loadBalancer;
-  for (const field of ['consistentHash', 'localityLbSetting', 'zoneAwareLbSetting', 'warmupDurationSecs', 'warmup'] as const) {
-    if (lb?.[field] !== undefined) warnings.push(`${where}.loadBalancer.${field}: not applied yet by this version of Weft`);
-  }
+/** gRPC's xDS client balances with round robin or ring hash only, and rejects other lb_policy values. */
+function forProxylessClient(cluster: EnvoyResource): void {
+  if (cluster.lb_policy !== 'RING_HASH') cluster.lb_policy = 'ROUND_ROBIN';
+  delete cluster.round_robin_lb_config;
+  delete cluster.least_request_lb_config;
+  delete cluster.maglev_lb_config;
 }
 
-/** DestinationRule loadBalancer.simple, the subset's overriding the rule's (Istio semantics). */
-function lbPolicy(dr: DestinationRule | undefined, subset: Subset | undefined, subsetWhere: string, warnings: string[]): string {
-  const own = subset?.trafficPolicy?.loadBalancer?.simple;
-  const simple = own ?? dr?.spec.trafficPolicy?.loadBalancer?.simple;
-  const where = own !== undefined ? subsetWhere : `DestinationRule ${dr?.metadata.namespace}/${dr?.metadata.name}: spec.trafficPolicy`;
-  switch (simple) {
-    case 'LEAST_REQUEST':
-    case 'LEAST_CONN':
-      return 'LEAST_REQUEST';
-    case 'RANDOM':
-      return 'RANDOM';
-    case 'PASSTHROUGH':
-      warnings.push(`${where}.loadBalancer.simple: PASSTHROUGH is not supported yet; round robin is used`);
-      return 'ROUND_ROBIN';
-    default:
-      return 'ROUND_ROBIN';
-  }
-}
-
-function edsCluster(name: string, lb: string): EnvoyResource {
+function edsCluster(name: string): EnvoyResource {
   return {
     name,
     type: 'EDS',
     eds_cluster_config: { eds_config: { ads: {}, resource_api_version: 'V3' }, service_name: name },
     connect_timeout: connectTimeout,
-    lb_policy: lb,
+    lb_policy: defaultLbPolicy,
   };
 }
 
-export function inboundClusters(proxy: ProxyNode): EnvoyResource[] {
+export function inboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
   return proxy.metadata.inbound.map((p) => {
     const name = inboundClusterName(p.servicePort);
-    return {
+    const cluster: EnvoyResource = {
       name,
       type: 'STATIC',
       connect_timeout: connectTimeout,
@@ -83,5 +68,33 @@ export function inboundClusters(proxy: ProxyNode): EnvoyResource[] {
         endpoints: [{ lb_endpoints: [{ endpoint: { address: socketAddress('127.0.0.1', p.appPort) } }] }],
       },
     };
+    // The application speaks the protocol of the service port it serves (HTTP/2 for gRPC).
+    if (http2Protocols.has(inboundProtocol(snapshot, proxy, p.servicePort, p.port))) {
+      cluster.typed_extension_protocol_options = {
+        'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+          '@type': TypeUrl.HttpProtocolOptions,
+          explicit_http_config: { http2_protocol_options: {} },
+        },
+      };
+    }
+    return cluster;
   });
+}
+
+/** The protocol of the service port this sidecar serves on `port` (its endpoint address:port). */
+export function inboundProtocol(snapshot: MeshSnapshot, proxy: ProxyNode, servicePort: number, port: number): string {
+  for (const service of snapshot.services) {
+    if (servesHere(service, proxy, port)) {
+      const sp = service.ports.find((x) => x.number === servicePort || x.targetPort === servicePort);
+      if (sp) return sp.protocol;
+    }
+  }
+  return 'HTTP';
+}
+
+function servesHere(service: Service, proxy: ProxyNode, port: number): boolean {
+  for (const endpoints of service.endpoints.values()) {
+    if (endpoints.some((e) => e.address === proxy.metadata.address && e.port === port)) return true;
+  }
+  return false;
 }

@@ -3,7 +3,9 @@
 import type { Endpoint, MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { blackHoleClusterName, outboundClusterName } from './names.ts';
+import { applyLocalityToAssignment } from './locality.ts';
 import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
+import { effectivePolicy } from './traffic-policy.ts';
 
 export function endpointAssignments(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
   const out: EnvoyResource[] = [assignment(blackHoleClusterName, [])];
@@ -11,9 +13,10 @@ export function endpointAssignments(snapshot: MeshSnapshot, proxy: ProxyNode): E
     const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
     for (const port of service.ports) {
       const all = service.endpoints.get(port.number) ?? [];
-      out.push(assignment(outboundClusterName(port.number, '', service.hostname), all));
-      for (const subset of subsetsOf(dr)) {
-        out.push(assignment(outboundClusterName(port.number, subset.name, service.hostname), endpointsForSubset(all, subset)));
+      for (const subset of [undefined, ...subsetsOf(dr)]) {
+        const cla = assignment(outboundClusterName(port.number, subset?.name ?? '', service.hostname), endpointsForSubset(all, subset));
+        applyLocalityToAssignment(cla, effectivePolicy(dr, subset, port.number), proxy);
+        out.push(cla);
       }
     }
   }

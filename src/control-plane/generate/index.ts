@@ -5,7 +5,10 @@ import { inboundClusters, outboundClusters } from './clusters.ts';
 import { endpointAssignments } from './endpoints.ts';
 import type { EnvoyResource } from './envoy-types.ts';
 import { apiListeners, inboundListeners, outboundListeners } from './listeners.ts';
+import { gatewayListeners, gatewayRouteConfigurations } from './gateways.ts';
 import { outboundRouteConfiguration } from './routes.ts';
+import { outboundTcpListeners } from './tcp-listeners.ts';
+import { visibleSnapshot } from './visibility.ts';
 
 export type ProxyResources = Record<ResourceTypeUrl, EnvoyResource[]>;
 
@@ -20,8 +23,9 @@ export function generateProxyConfig(snapshot: MeshSnapshot, proxy: ProxyNode): G
   return { resources, warnings: [...new Set(warnings)] };
 }
 
-function generate(snapshot: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
+function generate(mesh: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
   const warnings: string[] = [];
+  const snapshot = visibleSnapshot(mesh, proxy);
   if (proxy.proxyless) {
     return {
       resources: {
@@ -34,11 +38,23 @@ function generate(snapshot: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
       warnings,
     };
   }
-  const listeners = [...outboundListeners(proxy), ...inboundListeners(proxy)];
+  if (proxy.metadata.gateway) {
+    return {
+      resources: {
+        [TypeUrl.Cluster]: outboundClusters(snapshot, proxy, warnings),
+        [TypeUrl.ClusterLoadAssignment]: endpointAssignments(snapshot, proxy),
+        [TypeUrl.Listener]: gatewayListeners(snapshot, proxy, warnings),
+        [TypeUrl.RouteConfiguration]: gatewayRouteConfigurations(snapshot, proxy, warnings),
+        [TypeUrl.Secret]: [],
+      },
+      warnings,
+    };
+  }
+  const listeners = [...outboundListeners(proxy), ...outboundTcpListeners(snapshot, proxy, warnings), ...inboundListeners(snapshot, proxy)];
   const routes = proxy.metadata.outboundPort !== undefined ? [outboundRouteConfiguration({ snapshot, proxy, warnings })] : [];
   return {
     resources: {
-      [TypeUrl.Cluster]: [...outboundClusters(snapshot, proxy, warnings), ...inboundClusters(proxy)],
+      [TypeUrl.Cluster]: [...outboundClusters(snapshot, proxy, warnings), ...inboundClusters(snapshot, proxy)],
       [TypeUrl.ClusterLoadAssignment]: endpointAssignments(snapshot, proxy),
       [TypeUrl.Listener]: listeners,
       [TypeUrl.RouteConfiguration]: routes,

@@ -3,6 +3,7 @@
 import { TypeUrl } from '../../xds/type-urls.ts';
 import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { hostAliases } from './hosts.ts';
+import { inboundProtocol } from './clusters.ts';
 import { httpProtocols, virtualHost } from './routes.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { corsFilter } from './cors.ts';
@@ -11,7 +12,7 @@ import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outb
 
 const router = { name: 'envoy.filters.http.router', typed_config: { '@type': TypeUrl.Router } };
 /** Client-side HTTP filters, in order; the router is always last. */
-const outboundHttpFilters = [faultFilter, corsFilter, router];
+export const outboundHttpFilters = [faultFilter, corsFilter, router];
 /** gRPC's xDS client knows only some filters (fault, rbac, router) and rejects the others. */
 const proxylessHttpFilters = [faultFilter, router];
 
@@ -23,6 +24,8 @@ function httpConnectionManager(statPrefix: string, routeSpecifier: EnvoyResource
       stat_prefix: statPrefix,
       ...routeSpecifier,
       http_filters: httpFilters,
+      // As Istio: WebSocket upgrades pass through every sidecar HTTP listener.
+      upgrade_configs: [{ upgrade_type: 'websocket' }],
     },
   };
 }
@@ -42,25 +45,28 @@ export function outboundListeners(proxy: ProxyNode): EnvoyResource[] {
   }];
 }
 
-export function inboundListeners(proxy: ProxyNode): EnvoyResource[] {
+export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
   return proxy.metadata.inbound.map((p) => {
     const name = inboundListenerName(p.servicePort);
+    const cluster = inboundClusterName(p.servicePort);
+    // HTTP ports get the connection manager (HTTP/1.1 and h2c, WebSocket upgrades); others are opaque TCP.
+    const filter = httpProtocols.has(inboundProtocol(snapshot, proxy, p.servicePort, p.port))
+      ? httpConnectionManager(name, {
+        route_config: {
+          name,
+          virtual_hosts: [{
+            name: `inbound|http|${p.servicePort}`,
+            domains: ['*'],
+            routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0 } } }],
+          }],
+        },
+      }, [router])
+      : { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TypeUrl.TcpProxy, stat_prefix: cluster, cluster } };
     return {
       name,
       address: socketAddress(proxy.metadata.address, p.port),
       traffic_direction: 'INBOUND',
-      filter_chains: [{
-        filters: [httpConnectionManager(name, {
-          route_config: {
-            name,
-            virtual_hosts: [{
-              name: `inbound|http|${p.servicePort}`,
-              domains: ['*'],
-              routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster: inboundClusterName(p.servicePort), timeout: { seconds: 0 } } }],
-            }],
-          },
-        }, [router])],
-      }],
+      filter_chains: [{ filters: [filter] }],
     };
   });
 }

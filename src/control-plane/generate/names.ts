@@ -10,6 +10,11 @@ export function inboundClusterName(port: number): string {
 export const outboundHttpListenerName = 'outbound_http';
 export const outboundHttpRouteName = 'outbound_http';
 
+/** The sidecar's outbound TCP/TLS listener for one service port. */
+export function outboundTcpListenerName(servicePort: number): string {
+  return `outbound_tcp_${servicePort}`;
+}
+
 export function inboundListenerName(port: number): string {
   return `inbound|${port}`;
 }

@@ -12,7 +12,11 @@ import { faultPerRouteConfig } from './fault.ts';
 import { mirrorPolicies } from './mirror.ts';
 import { applyRewrite, headerMutations, mergeHeaderMutations, redirectAction } from './http-actions.ts';
 import { retryPolicy } from './retries.ts';
-import { destinationRuleFor, subsetsOf } from './subsets.ts';
+import { expandDelegates } from './delegate.ts';
+import { destinationClusterName } from './destination-cluster.ts';
+import { consistentHashFor, hashPolicy } from './hash-policy.ts';
+import { matchAppliesHere } from './match-scope.ts';
+import { destinationRuleFor } from './subsets.ts';
 
 export const httpProtocols = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 
@@ -20,6 +24,8 @@ export interface RouteContext {
   snapshot: MeshSnapshot;
   proxy: ProxyNode;
   warnings: string[];
+  /** What the routes are for: `mesh` (sidecars, the default) or the serving gateways as `namespace/name`. */
+  scope?: readonly string[];
 }
 
 export function outboundRouteConfiguration(ctx: RouteContext): EnvoyResource {
@@ -44,12 +50,12 @@ export function virtualHost(ctx: RouteContext, service: Service, port: ServicePo
   return {
     name: virtualHostName(service.hostname, port.number),
     domains,
-    routes: vs ? translateVirtualService(ctx, vs, service, port) : [defaultRoute(service, port)],
+    routes: vs ? translateVirtualService(ctx, vs, service, port) : [defaultRoute(ctx, service, port)],
   };
 }
 
 /** The VirtualService bound to a host for sidecars: gateways absent or containing `mesh`. */
-function virtualServiceFor(snapshot: MeshSnapshot, hostname: string): VirtualService | undefined {
+export function virtualServiceFor(snapshot: MeshSnapshot, hostname: string): VirtualService | undefined {
   return snapshot.virtualServices.find((vs) => {
     const gateways = vs.spec.gateways;
     if (gateways && gateways.length > 0 && !gateways.includes('mesh')) return false;
@@ -57,17 +63,25 @@ function virtualServiceFor(snapshot: MeshSnapshot, hostname: string): VirtualSer
   });
 }
 
-function defaultRoute(service: Service, port: ServicePort): EnvoyResource {
+function defaultRoute(ctx: RouteContext, service: Service, port: ServicePort): EnvoyResource {
+  const dr = destinationRuleFor(ctx.snapshot, service.hostname, ctx.proxy.metadata.namespace, service.namespace);
+  const hash = hashPolicy(consistentHashFor(dr, '', port.number));
   return {
     name: 'default',
     match: { prefix: '/' },
-    route: { cluster: outboundClusterName(port.number, '', service.hostname), timeout: duration(0), retry_policy: retryPolicy(undefined, '', []) },
+    route: {
+      cluster: outboundClusterName(port.number, '', service.hostname),
+      timeout: duration(0),
+      retry_policy: retryPolicy(undefined, '', []),
+      ...(hash ? { hash_policy: [hash] } : {}),
+    },
   };
 }
 
-function translateVirtualService(ctx: RouteContext, vs: VirtualService, service: Service, port: ServicePort): EnvoyResource[] {
+/** A VirtualService's http rules as Envoy routes for one port; `service` gives the default route of a VirtualService without http rules. */
+export function translateVirtualService(ctx: RouteContext, vs: VirtualService, service: Service | undefined, port: ServicePort): EnvoyResource[] {
   const routes: EnvoyResource[] = [];
-  const http = vs.spec.http ?? [];
+  const http = expandDelegates(vs, ctx.snapshot.virtualServices, ctx.warnings);
   http.forEach((rule, i) => {
     const where = `VirtualService ${vs.metadata.namespace}/${vs.metadata.name}: spec.http[${i}]`;
     const action = routeAction(ctx, vs, rule, port, where);
@@ -77,29 +91,15 @@ function translateVirtualService(ctx: RouteContext, vs: VirtualService, service:
     const perRoute = { ...headerMutations(rule.headers), ...(Object.keys(perFilter).length > 0 ? { typed_per_filter_config: perFilter } : {}) };
     const matches: (HTTPMatchRequest | undefined)[] = rule.match && rule.match.length > 0 ? rule.match : [undefined];
     for (const m of matches) {
-      if (!matchAppliesHere(m, ctx.proxy, port)) continue;
+      if (!matchAppliesHere(m, ctx.proxy, port.number, ctx.scope, vs.metadata.namespace)) continue;
       const forMatch = action.route ? { ...action, route: applyRewrite(action.route as EnvoyResource, rule.rewrite, m) } : action;
       const headers = action.destinationHeaders ? mergeHeaderMutations(perRoute, action.destinationHeaders as EnvoyResource) : perRoute;
       const { destinationHeaders: _unused, ...envoyAction } = forMatch;
       routes.push({ name: rule.name ?? `${vs.metadata.name}.${i}`, match: routeMatch(m), ...envoyAction, ...headers });
     }
   });
-  if (http.length === 0) routes.push(defaultRoute(service, port));
+  if (http.length === 0 && service) routes.push(defaultRoute(ctx, service, port));
   return routes;
-}
-
-/**
- * Conditions Istio evaluates per proxy when it generates config, not per request: the port of the
- * virtual host, the `mesh` gateway, and the client's labels and namespace (sourceLabels,
- * sourceNamespace). A match that does not apply to this proxy produces no route at all.
- */
-function matchAppliesHere(m: HTTPMatchRequest | undefined, proxy: ProxyNode, port: ServicePort): boolean {
-  if (!m) return true;
-  if (m.port !== undefined && m.port !== port.number) return false;
-  if (m.gateways && m.gateways.length > 0 && !m.gateways.includes('mesh')) return false;
-  if (m.sourceNamespace !== undefined && m.sourceNamespace !== proxy.metadata.namespace) return false;
-  for (const [k, v] of Object.entries(m.sourceLabels ?? {})) if (proxy.metadata.labels[k] !== v) return false;
-  return true;
 }
 
 function routeMatch(m: HTTPMatchRequest | undefined): EnvoyResource {
@@ -147,9 +147,6 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     const inline = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString() : undefined);
     return { direct_response: { status: rule.directResponse.status, ...(inline !== undefined ? { body: { inline_string: inline } } : {}) } };
   }
-  for (const unsupported of ['delegate'] as const) {
-    if (rule[unsupported] !== undefined) ctx.warnings.push(`${where}.${unsupported}: not applied yet by this version of Weft`);
-  }
   if (rule.redirect) return { redirect: redirectAction(rule.redirect, where, ctx.warnings) };
   const timeoutMs = rule.timeout !== undefined ? parseDuration(rule.timeout) ?? 0 : 0;
   const all = rule.route ?? [];
@@ -159,8 +156,11 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
   }
   // Istio leaves out destinations of weight 0; a lone destination takes all traffic whatever its weight.
   const kept = all.length === 1 ? all : all.filter((d) => (d.weight ?? 0) > 0);
+  const hashPolicies: EnvoyResource[] = [];
   const targets = kept.map((d) => {
-    const cluster = destinationCluster(ctx, vs, d, port);
+    const cluster = destinationClusterName(ctx.snapshot, ctx.proxy, vs, d.destination, port.number);
+    const hash = cluster !== undefined ? destinationHashPolicy(ctx, vs, d) : undefined;
+    if (hash) hashPolicies.push(hash);
     if (cluster === undefined) {
       ctx.warnings.push(`${where}.route: ${d.destination.host}${d.destination.subset ? ` subset ${d.destination.subset}` : ''} is not a known service, port or DestinationRule subset; its share of traffic gets 503`);
     }
@@ -168,7 +168,7 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
   });
   const retry = retryPolicy(rule.retries, where, ctx.warnings);
   const mirrors = mirrorPolicies(rule, (destination, field) => {
-    const cluster = destinationCluster(ctx, vs, { destination }, port);
+    const cluster = destinationClusterName(ctx.snapshot, ctx.proxy, vs, destination, port.number);
     if (cluster === undefined) ctx.warnings.push(`${where}.${field}: ${destination.host} is not a known service, port or subset; not mirrored`);
     return cluster;
   });
@@ -176,6 +176,7 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     timeout: duration(timeoutMs),
     ...(retry ? { retry_policy: retry } : {}),
     ...(mirrors.length > 0 ? { request_mirror_policies: mirrors } : {}),
+    ...(hashPolicies.length > 0 ? { hash_policy: hashPolicies } : {}),
   };
   // A lone destination's header operations join the route's; with several, each rides its cluster.
   if (targets.length === 1) return { route: { cluster: targets[0].cluster, ...common }, destinationHeaders: targets[0].headers };
@@ -187,19 +188,11 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
   };
 }
 
-function destinationCluster(ctx: RouteContext, vs: VirtualService, d: HTTPRouteDestination, vhostPort: ServicePort): string | undefined {
-  const { snapshot, proxy } = ctx;
-  const hostname = resolveHost(d.destination.host, vs.metadata.namespace, snapshot);
-  const service = findService(snapshot, hostname);
-  if (!service) return undefined;
-  const port = d.destination.port?.number
-    ?? (service.ports.length === 1 ? service.ports[0].number : undefined)
-    ?? (service.ports.some((p) => p.number === vhostPort.number) ? vhostPort.number : undefined);
-  if (port === undefined || !service.ports.some((p) => p.number === port)) return undefined;
-  const subset = d.destination.subset ?? '';
-  if (subset !== '') {
-    const dr = destinationRuleFor(snapshot, hostname, proxy.metadata.namespace, service.namespace);
-    if (!subsetsOf(dr).some((s) => s.name === subset)) return undefined;
-  }
-  return outboundClusterName(port, subset, hostname);
+/** The hash policy of a destination's DestinationRule (consistent hash), if it has one. */
+function destinationHashPolicy(ctx: RouteContext, vs: VirtualService, d: HTTPRouteDestination): EnvoyResource | undefined {
+  const hostname = resolveHost(d.destination.host, vs.metadata.namespace, ctx.snapshot);
+  const service = findService(ctx.snapshot, hostname);
+  const dr = destinationRuleFor(ctx.snapshot, hostname, ctx.proxy.metadata.namespace, service?.namespace ?? vs.metadata.namespace);
+  return hashPolicy(consistentHashFor(dr, d.destination.subset ?? '', d.destination.port?.number));
 }
+

@@ -1,5 +1,5 @@
 // The service model the registry builds and the generator reads: plain data, no behaviour.
-import type { DestinationRule, VirtualService } from '../../api/index.ts';
+import type { DestinationRule, Gateway, VirtualService } from '../../api/index.ts';
 import type { ProxyMetadata } from '../../xds/node-metadata.ts';
 
 export interface MeshConfig {
@@ -44,6 +44,8 @@ export interface Service {
   location: string;
   /** Endpoints by service port number. */
   endpoints: Map<number, Endpoint[]>;
+  /** The ServiceEntry's exportTo (absent: every namespace). */
+  exportTo?: string[];
 }
 
 /** A workload: from a WorkloadEntry, or a sidecar that registered over xDS. */
@@ -68,6 +70,8 @@ export interface MeshSnapshot {
   services: Service[];
   virtualServices: VirtualService[];
   destinationRules: DestinationRule[];
+  /** Gateway resources (for proxies running as gateways). */
+  gateways?: Gateway[];
 }
 
 /** One proxy as the generator sees it. */

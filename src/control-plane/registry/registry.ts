@@ -1,8 +1,8 @@
 // The service registry: services from ServiceEntry, workloads from WorkloadEntry and from sidecars
 // that registered over xDS, and the endpoints that join them (workloadSelector, inline endpoints).
-import type { DestinationRule, IstioResource, ServiceEntrySpec, VirtualService, WorkloadEntrySpec } from '../../api/index.ts';
+import type { DestinationRule, Gateway, IstioResource, ServiceEntrySpec, VirtualService, WorkloadEntrySpec } from '../../api/index.ts';
 import { isIP } from 'node:net';
-import type { ProxyMetadata } from '../../xds/node-metadata.ts';
+import { localityFromLabels, type ProxyMetadata } from '../../xds/node-metadata.ts';
 import type { Endpoint, MeshConfig, MeshSnapshot, Service, ServicePort, Workload } from './model.ts';
 
 export interface RegistryInput {
@@ -11,6 +11,7 @@ export interface RegistryInput {
   workloadEntries: IstioResource<WorkloadEntrySpec>[];
   virtualServices: VirtualService[];
   destinationRules: DestinationRule[];
+  gateways?: Gateway[];
   /** Sidecars that registered, by node id. */
   proxies: Map<string, ProxyMetadata>;
 }
@@ -38,19 +39,13 @@ export function workloadFromProxy(nodeId: string, m: ProxyMetadata): Workload {
     labels: { ...m.labels },
     address: m.address,
     serviceAccount: m.serviceAccount,
-    locality: localityFromLabels(m.labels),
+    locality: m.locality || localityFromLabels(m.labels),
     weight: 1,
     namedPorts: {},
     inboundPorts: new Map(m.inbound.map((p) => [p.servicePort, p.port])),
   };
 }
 
-function localityFromLabels(labels: Record<string, string>): string {
-  const region = labels['topology.kubernetes.io/region'] ?? '';
-  const zone = labels['topology.kubernetes.io/zone'] ?? '';
-  const subzone = labels['topology.istio.io/subzone'] ?? '';
-  return region || zone || subzone ? [region, zone, subzone].join('/') : '';
-}
 
 function matchesSelector(selector: Record<string, string>, labels: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
@@ -113,6 +108,7 @@ export function buildMeshSnapshot(input: RegistryInput): MeshSnapshot {
         resolution: spec.resolution ?? 'NONE',
         location: spec.location ?? 'MESH_EXTERNAL',
         endpoints,
+        ...(spec.exportTo !== undefined ? { exportTo: spec.exportTo } : {}),
       });
     }
   }
@@ -121,6 +117,7 @@ export function buildMeshSnapshot(input: RegistryInput): MeshSnapshot {
     services,
     virtualServices: input.virtualServices,
     destinationRules: input.destinationRules,
+    gateways: input.gateways ?? [],
   };
 }
 

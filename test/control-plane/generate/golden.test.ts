@@ -28,6 +28,7 @@ for (const name of readdirSync(root).sort()) {
       workloadEntries: of('WorkloadEntry'),
       virtualServices: of('VirtualService'),
       destinationRules: of('DestinationRule'),
+      gateways: of('Gateway'),
       proxies: new Map(proxies.map((p) => [p.id, p.metadata])),
     });
     const generated = generateProxyConfig(mesh, proxies[0]);

@@ -130,6 +130,7 @@ async function main(): Promise<number> {
   const directTargets = wanted.has('direct') ? [direct(upstream.ready.port)] : [];
   // A pair's traffic goes through its single proxy too, so warming the pairs warms every proxy.
   await prewarm([...directTargets, ...[haproxy, weft].filter((t) => t !== null).map((t) => t.pair)]);
+  notes.push('Weft runs with retries (VirtualService retries: 2 attempts on 5xx, connect-failure, refused-stream), outlier detection (DestinationRule consecutive5xxErrors 5) and Prometheus metrics on, plus the fault and CORS filters every sidecar HTTP listener has.');
   notes.push(`Before any measurement each path got ${prewarmSeconds} s of closed-loop traffic (not measured) to warm up the Node.js processes.`);
 
   const pick = (name: string, topology: Topology | null, which: 'pair' | 'single'): (Target | string)[] =>

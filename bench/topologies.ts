@@ -40,6 +40,29 @@ spec:
   workloadSelector: { labels: { app: upstream } }
 `;
 
+/**
+ * The mesh policy the Weft path runs with, so that the hot path carries what a production mesh
+ * turns on: an explicit retry policy, outlier detection on the upstream cluster, and (always on)
+ * Prometheus metrics, besides the fault and CORS filters every sidecar HTTP listener has.
+ */
+export const meshPolicies = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: upstream, namespace: default }
+spec:
+  host: upstream
+  trafficPolicy:
+    outlierDetection: { consecutive5xxErrors: 5, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100 }
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: { name: upstream, namespace: default }
+spec:
+  hosts: [upstream]
+  http:
+  - route: [{ destination: { host: upstream } }]
+    retries: { attempts: 2, perTryTimeout: 2s, retryOn: "5xx,connect-failure,refused-stream" }
+`;
+
 export async function startUpstream(placement: Placement): Promise<ManagedProcess<{ port: number }>> {
   return startProcess<{ port: number }>('upstream', [upstreamScript], { env: { BENCH_CPUS: placement.loadCpus ?? '' } });
 }
@@ -67,6 +90,7 @@ export async function startWeft(upstreamPort: number, placement: Placement): Pro
   try {
     pinProcess(mesh.controlPlane.pid, placement.loadCpus);
     await mesh.apply(upstreamServiceEntry);
+    await mesh.apply(meshPolicies);
     const server = await mesh.startProxy({
       name: 'upstream', labels: { app: 'upstream' }, inbound: [{ servicePort: 9080, appPort: upstreamPort }], outbound: false,
     });

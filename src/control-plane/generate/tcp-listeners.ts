@@ -21,7 +21,7 @@ import { virtualServiceFor } from './routes.ts';
 const httpProtocols = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 const tlsProtocols = new Set(['TLS', 'HTTPS']);
 
-interface Context { snapshot: MeshSnapshot; proxy: ProxyNode; warnings: string[] }
+export interface Context { snapshot: MeshSnapshot; proxy: ProxyNode; warnings: string[] }
 
 export function outboundTcpListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
   const ctx: Context = { snapshot, proxy, warnings };
@@ -102,13 +102,13 @@ function tcpChain(ctx: Context, service: Service, servicePort: number): EnvoyRes
   return tcpProxyChain(cluster, { cluster }, cluster);
 }
 
-type Target = { cluster: string } | { weighted_clusters: { clusters: { name: string; weight: number }[] } };
+export type Target = { cluster: string } | { weighted_clusters: { clusters: { name: string; weight: number }[] } };
 
-function statPrefix(target: Target): string {
+export function statPrefix(target: Target): string {
   return 'cluster' in target ? target.cluster : target.weighted_clusters.clusters.map((c) => c.name).join(',');
 }
 
-function tcpProxyChain(stat: string, target: Target, name: string): EnvoyResource {
+export function tcpProxyChain(stat: string, target: Target, name: string): EnvoyResource {
   return {
     ...(name !== '' ? { name } : {}),
     filters: [{
@@ -119,7 +119,7 @@ function tcpProxyChain(stat: string, target: Target, name: string): EnvoyResourc
 }
 
 /** A tcp/tls rule's destinations as a cluster or weighted clusters (weight-0 ones left out, as Istio). */
-function destinations(ctx: Context, vs: VirtualService, route: RouteDestination[], servicePort: number, where: string): Target {
+export function destinations(ctx: Context, vs: VirtualService, route: RouteDestination[], servicePort: number, where: string): Target {
   const kept = route.length === 1 ? route : route.filter((d) => (d.weight ?? 0) > 0);
   const clusters = kept.map((d) => {
     const cluster = destinationClusterName(ctx.snapshot, ctx.proxy, vs, d.destination, servicePort);

@@ -1,0 +1,99 @@
+// Config that shapes what a client's sidecar sees, on live traffic: a delegate VirtualService merged
+// into its root, exportTo hiding a VirtualService from other namespaces, a CORS preflight answered by
+// the sidecar, and TLS services told apart by SNI on an outbound TCP listener (passthrough).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import tls from 'node:tls';
+import { assertNoLeakedProcesses, waitFor } from '../../harness/process.ts';
+import { makeCertificates, type TestCertificates } from '../../proxy/support/tls-certs.ts';
+import { Scenario, httpCall, requests, tally, type Client } from './scenario.ts';
+
+let s: Scenario;
+let client: Client;
+let certs: TestCertificates;
+const backends: tls.Server[] = [];
+const web = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
+  httpCall(client.outboundPort, path, { host: 'web:8080', ...headers }, method);
+
+async function tlsBackend(name: string): Promise<number> {
+  const c = certs.certificates.get(name)!;
+  const server = tls.createServer({ key: c.key, cert: c.cert }, (socket) => socket.end(`${name}\n`));
+  backends.push(server);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return (server.address() as net.AddressInfo).port;
+}
+
+/** The common name of the certificate the backend reached with this SNI presents (CA-verified; the name is not checked). */
+function tlsHello(servername: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const ca = [...certs.certificates.values()].map((c) => c.cert);
+    const socket = tls.connect({ host: '127.0.0.1', port: client.tcpPort(443), servername, ca, checkServerIdentity: () => undefined }, () => {
+      socket.end();
+      resolve(socket.getPeerCertificate().subject.CN as string);
+    });
+    socket.on('error', reject);
+  });
+}
+
+before(async () => {
+  certs = await makeCertificates(['a.example.com', 'b.example.com']);
+  const ports = { a: await tlsBackend('a.example.com'), b: await tlsBackend('b.example.com') };
+  s = await Scenario.start();
+  await s.applyFile('services.yaml');
+  await s.mesh.apply(['a', 'b'].map((n) => `apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: secure-${n}, namespace: default }
+spec:
+  hosts: [${n}.example.com]
+  location: MESH_EXTERNAL
+  resolution: STATIC
+  ports: [{ number: 443, name: tls, protocol: TLS }]
+  endpoints: [{ address: 127.0.0.1, ports: { tls: ${ports[n as 'a' | 'b']} } }]
+`).join('---\n'));
+  await s.workload({ service: 'web', version: 'v1' });
+  await s.workload({ service: 'web', version: 'v2' });
+  await s.workload({ service: 'mirror' });
+  client = await s.client({ outboundTcp: [443] });
+  await s.applyFile('delegate-export.yaml');
+  await s.applyFile('sni-routing.yaml');
+});
+after(async () => {
+  await s?.stop();
+  for (const b of backends) b.close();
+  await certs?.remove();
+  assertNoLeakedProcesses();
+});
+
+test('a delegate VirtualService is merged into its root: narrower matches, inherited headers', async () => {
+  await waitFor('the delegate in force', async () => tally(await requests(10, 2, () => web('/api/v2/x')))['web-v2'] === 10);
+  const v2 = await web('/api/v2/items');
+  assert.equal(v2.headers['x-served-by'], 'web-v2');
+  assert.equal(v2.headers['x-root'], 'api', 'the delegate rule inherits the root rule\'s header operations');
+  assert.equal((await web('/api/other')).headers['x-served-by'], 'web-v1', 'the delegate\'s catch-all stays inside the root\'s /api');
+  assert.equal((await web('/')).headers['x-root'], undefined, 'the root\'s other rule is not the delegate\'s');
+});
+
+test('a VirtualService exported to another namespace does not apply to this client', async () => {
+  const r = await httpCall(client.outboundPort, '/', { host: 'mirror:8080' });
+  assert.equal(r.status, 200);
+  assert.equal(r.headers['x-served-by'], 'mirror-v1');
+});
+
+test('the sidecar answers a CORS preflight for an allowed origin and adds CORS headers to the response', async () => {
+  const preflight = await web('/page', { origin: 'https://shop.example.com', 'access-control-request-method': 'POST' }, 'OPTIONS');
+  assert.equal(preflight.status, 200);
+  assert.equal(preflight.headers['access-control-allow-origin'], 'https://shop.example.com');
+  assert.equal(preflight.headers['access-control-max-age'], '60');
+  assert.equal(preflight.headers['x-served-by'], undefined, 'answered by the sidecar, not the application');
+  const simple = await web('/page', { origin: 'https://shop.example.com' });
+  assert.equal(simple.headers['access-control-allow-origin'], 'https://shop.example.com');
+  assert.equal((await web('/page', { origin: 'https://evil.example.com' })).headers['access-control-allow-origin'], undefined);
+});
+
+test('TLS services are told apart by SNI on the outbound TCP listener, and a tls route redirects one name', async () => {
+  assert.equal(await waitFor('SNI routing', () => tlsHello('a.example.com').catch(() => false as const), 15_000), 'a.example.com');
+  assert.equal(await tlsHello('b.example.com'), 'b.example.com');
+  assert.equal(await tlsHello('alias.example.com'), 'b.example.com',
+    'alias.example.com is routed to b.example.com (whose certificate the client then sees)');
+});

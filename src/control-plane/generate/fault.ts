@@ -19,7 +19,8 @@ export function faultPerRouteConfig(fault: HTTPFaultInjection | undefined): Envo
     const ms = parseDuration(fault.delay.fixedDelay) ?? 0;
     config.delay = { fixed_delay: duration(ms), percentage: fractionalPercent(fault.delay.percentage, fault.delay.percent) };
   }
-  if (fault.abort) {
+  // As Istio: an abort without a status (or a delay without fixedDelay) is left out.
+  if (fault.abort && (fault.abort.httpStatus !== undefined || fault.abort.grpcStatus !== undefined)) {
     const abort: EnvoyResource = { percentage: fractionalPercent(fault.abort.percentage, undefined) };
     if (fault.abort.httpStatus !== undefined) abort.http_status = fault.abort.httpStatus;
     else if (fault.abort.grpcStatus !== undefined) abort.grpc_status = GRPC_STATUS_NAMES.indexOf(fault.abort.grpcStatus);

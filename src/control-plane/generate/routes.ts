@@ -135,7 +135,11 @@ function headerMatcher(name: string, sm: StringMatch, invert: boolean): EnvoyRes
     // Istio: an empty prefix means "header present".
     if (sm.prefix === '') h.present_match = true;
     else h.string_match = { prefix: sm.prefix };
-  } else if (sm.regex !== undefined) h.string_match = { safe_regex: { regex: sm.regex } };
+  } else if (sm.regex !== undefined) {
+    // Istio: `withoutHeaders: {x: {regex: "*"}}` means "header absent" (an inverted presence match).
+    if (invert && sm.regex === '*') h.present_match = true;
+    else h.string_match = { safe_regex: { regex: sm.regex } };
+  }
   else h.present_match = true; // `{}` in Istio means the header must be present
   if (invert) h.invert_match = true;
   return h;

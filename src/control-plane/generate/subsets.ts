@@ -19,8 +19,10 @@ export function destinationRuleFor(snapshot: MeshSnapshot, hostname: string, cli
     if (score > best) { best = score; matching = []; }
     matching.push(dr);
   }
+  // A rule with a workloadSelector (only visible to the workloads it selects) wins over one without.
   for (const ns of [clientNamespace, serviceNamespace, snapshot.config.rootNamespace]) {
-    const found = matching.find((dr) => dr.metadata.namespace === ns);
+    const here = matching.filter((dr) => dr.metadata.namespace === ns);
+    const found = here.find((dr) => dr.spec.workloadSelector !== undefined) ?? here[0];
     if (found) return found;
   }
   return matching[0];

@@ -73,7 +73,7 @@ test('delete removes by kind and name, and by file', async () => {
 });
 
 test('every command has --help, and unknown commands and flags are usage errors', () => {
-  for (const cmd of ['control-plane', 'proxy', 'apply', 'get', 'delete', 'proxy-status']) {
+  for (const cmd of ['control-plane', 'proxy', 'apply', 'get', 'delete', 'proxy-status', 'analyze']) {
     const r = spawnSync(process.execPath, [weftBin, cmd, '--help'], { encoding: 'utf8' });
     assert.equal(r.status, 0, `${cmd} --help: ${r.stderr}`);
     assert.match(r.stdout, new RegExp(`^Usage: weft ${cmd}`));

@@ -102,12 +102,11 @@ metadata: { name: cart, namespace: shop }
 spec:
   hosts: [cart]
   http:
-  - retries: { attempts: 2, retryRemoteLocalities: true }
-    route: [{ destination: { host: cart } }]
+  - redirect: { uri: /checkout, derivePort: FROM_PROTOCOL_DEFAULT }
 `);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /virtualservice\/cart created/);
-  assert.match(r.stderr, /^Warning: VirtualService shop\/cart: spec\.http\[0\]\.retries\.retryRemoteLocalities: not applied yet by this version of Weft$/m);
+  assert.match(r.stderr, /^Warning: VirtualService shop\/cart: spec\.http\[0\]\.redirect\.derivePort: not applied yet by this version of Weft$/m);
   await mesh.weft(['delete', 'vs', 'cart', '-n', 'shop']);
   await mesh.weft(['delete', 'se', 'cart', '-n', 'shop']);
 });

@@ -39,7 +39,8 @@ const redirectCodes: Record<number, string> = {
   301: 'MOVED_PERMANENTLY', 302: 'FOUND', 303: 'SEE_OTHER', 307: 'TEMPORARY_REDIRECT', 308: 'PERMANENT_REDIRECT',
 };
 
-export function redirectAction(r: HTTPRedirect, where: string, warnings: string[]): EnvoyResource {
+/** `routePort`: the port the routes are generated for (derivePort FROM_REQUEST_PORT redirects to it). */
+export function redirectAction(r: HTTPRedirect, where: string, warnings: string[], routePort: number): EnvoyResource {
   const action: EnvoyResource = { response_code: redirectCodes[r.redirectCode ?? 301] ?? 'MOVED_PERMANENTLY' };
   if (r.redirectCode !== undefined && !redirectCodes[r.redirectCode]) {
     warnings.push(`${where}.redirect.redirectCode: ${r.redirectCode} is not a redirect code Envoy can send; 301 is used`);
@@ -47,9 +48,13 @@ export function redirectAction(r: HTTPRedirect, where: string, warnings: string[
   if (r.uri !== undefined) action.path_redirect = r.uri;
   else if (r.prefixRewrite !== undefined) action.prefix_rewrite = r.prefixRewrite;
   if (r.authority !== undefined) action.host_redirect = r.authority;
-  if (r.port !== undefined) action.port_redirect = r.port;
+  // Envoy cannot read the port from the request, but the routes are generated for one port, as in Istio.
+  // FROM_PROTOCOL_DEFAULT is Envoy's default (no port).
+  const port = r.port ?? (r.derivePort === 'FROM_REQUEST_PORT' ? routePort : undefined);
+  // As Istio: no explicit :80 for http or :443 for https (the sidecar's listeners are plaintext).
+  const scheme = r.scheme ?? 'http';
+  if (port !== undefined && !(port === 80 && scheme === 'http') && !(port === 443 && scheme === 'https')) action.port_redirect = port;
   if (r.scheme !== undefined) action.scheme_redirect = r.scheme;
-  if (r.derivePort !== undefined) warnings.push(`${where}.redirect.derivePort: not applied yet by this version of Weft`);
   return action;
 }
 

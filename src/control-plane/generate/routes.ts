@@ -151,7 +151,7 @@ function routeAction(ctx: RouteContext, vs: VirtualService, rule: HTTPRoute, por
     const inline = body?.string ?? (body?.bytes !== undefined ? Buffer.from(body.bytes, 'base64').toString() : undefined);
     return { direct_response: { status: rule.directResponse.status, ...(inline !== undefined ? { body: { inline_string: inline } } : {}) } };
   }
-  if (rule.redirect) return { redirect: redirectAction(rule.redirect, where, ctx.warnings) };
+  if (rule.redirect) return { redirect: redirectAction(rule.redirect, where, ctx.warnings, port.number) };
   const timeoutMs = rule.timeout !== undefined ? parseDuration(rule.timeout) ?? 0 : 0;
   const all = rule.route ?? [];
   if (all.length === 0) {

@@ -97,16 +97,16 @@ test('the CLI says clearly when the control plane cannot be reached', () => {
 test('apply stores valid config that is not honoured yet, and says so as a warning', async () => {
   const r = await mesh.weft(['apply', '-f', '-'], `${se('cart')}---
 apiVersion: networking.istio.io/v1
-kind: VirtualService
+kind: DestinationRule
 metadata: { name: cart, namespace: shop }
 spec:
-  hosts: [cart]
-  http:
-  - redirect: { uri: /checkout, derivePort: FROM_PROTOCOL_DEFAULT }
+  host: cart
+  trafficPolicy:
+    tls: { mode: ISTIO_MUTUAL }
 `);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /virtualservice\/cart created/);
-  assert.match(r.stderr, /^Warning: VirtualService shop\/cart: spec\.http\[0\]\.redirect\.derivePort: not applied yet by this version of Weft$/m);
-  await mesh.weft(['delete', 'vs', 'cart', '-n', 'shop']);
+  assert.match(r.stdout, /destinationrule\/cart created/);
+  assert.match(r.stderr, /^Warning: DestinationRule shop\/cart: trafficPolicy\.tls: not applied yet by this version of Weft$/m);
+  await mesh.weft(['delete', 'dr', 'cart', '-n', 'shop']);
   await mesh.weft(['delete', 'se', 'cart', '-n', 'shop']);
 });

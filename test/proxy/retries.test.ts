@@ -263,7 +263,7 @@ describe('retry policy config', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
     ['retriable_headers', { retry_on: '5xx', retriable_headers: [{ name: 'x-retry' }] }, new RegExp(`^${at}\\.retriable_headers is not supported`)],
     ['rate_limited_retry_back_off', { retry_on: '5xx', rate_limited_retry_back_off: { reset_headers: [] } }, /retry_policy\.rate_limited_retry_back_off is not supported/],
-    ['retry_priority', { retry_on: '5xx', retry_priority: { name: 'envoy.retry_priorities.previous_priorities' } }, /retry_policy\.retry_priority is not supported/],
+    ['retry_options_predicates', { retry_on: '5xx', retry_options_predicates: [{ name: 'example' }] }, /retry_policy\.retry_options_predicates is not supported/],
     ['a retry_on value it does not know', { retry_on: '5xx,sometimes' }, /retry_policy\.retry_on sometimes is not a known retry condition/],
     ['retry_on retriable-headers', { retry_on: 'retriable-headers' }, /retry_policy\.retry_on retriable-headers is not supported/],
     ['another host predicate', { retry_on: '5xx', retry_host_predicate: [{ name: 'envoy.retry_host_predicates.omit_canary_hosts' }] },

@@ -1,6 +1,8 @@
 // VirtualService http[].retries -> Envoy route retry_policy, with Istio's defaults: when a rule says
 // nothing, 2 attempts on connect-failure, refused-stream, unavailable, cancelled and 503, each on a
-// different endpoint if one is left; `attempts: 0` turns retries off.
+// different endpoint if one is left; `attempts: 0` turns retries off. retryRemoteLocalities sends
+// retries to the priorities (localities) not tried yet: Envoy's previous_priorities retry priority,
+// with Istio's update_frequency of 2.
 import type { HTTPRetry } from '../../api/index.ts';
 import { parseDuration } from '../../api/hosts.ts';
 import { duration, type EnvoyResource } from './envoy-types.ts';
@@ -12,7 +14,16 @@ const previousHosts = {
   typed_config: { '@type': 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate' },
 };
 
-export function retryPolicy(retries: HTTPRetry | undefined, where: string, warnings: string[]): EnvoyResource | undefined {
+const previousPriorities = {
+  name: 'envoy.retry_priorities.previous_priorities',
+  typed_config: {
+    '@type': 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig',
+    update_frequency: 2,
+  },
+};
+
+/** `_where` (the rule's path) and `_warnings` stay for the callers: every HTTPRetry field is translated, none warns. */
+export function retryPolicy(retries: HTTPRetry | undefined, _where: string, _warnings: string[]): EnvoyResource | undefined {
   if (retries !== undefined && (retries.attempts ?? 0) <= 0) return undefined;
   const policy: EnvoyResource = {
     retry_on: defaultRetryOn,
@@ -42,6 +53,6 @@ export function retryPolicy(retries: HTTPRetry | undefined, where: string, warni
     const ms = parseDuration(retries.backoff);
     if (ms !== undefined) policy.retry_back_off = { base_interval: duration(ms) };
   }
-  if (retries?.retryRemoteLocalities) warnings.push(`${where}.retries.retryRemoteLocalities: not applied yet by this version of Weft`);
+  if (retries?.retryRemoteLocalities) policy.retry_priority = previousPriorities;
   return policy;
 }

@@ -62,10 +62,11 @@ export class Cluster {
 
   /**
    * The endpoint for one request, or null when none is usable. `hash`: the request's hash from the
-   * route's hash policies (hash-based policies only); `attempt`: the host selection retry number.
+   * route's hash policies (hash-based policies only); `attempt`: the host selection retry number;
+   * `excludedPriorities`: a mask of priorities (priorityBit) whose load a retry gives to the others.
    */
-  pick(hash?: number, attempt?: number): Host | null {
-    return this.lb.pick(hash, attempt);
+  pick(hash?: number, attempt?: number, excludedPriorities?: number): Host | null {
+    return this.lb.pick(hash, attempt, excludedPriorities);
   }
 
   /**

@@ -1,6 +1,7 @@
 // envoy.config.route.v3.RetryPolicy (route.retry_policy, or virtual_host.retry_policy as the default of
 // its routes) → RetryPolicy, compiled when the route configuration arrives: retry_on becomes a bit mask,
-// the back-off bounds and the host predicate become plain fields. Per request only bits are tested.
+// the back-off bounds, the host predicate and the retry priority become plain fields. Per request only
+// bits are tested.
 import {
   FieldPath, checkFields, durationMs, integer, message, optionalMessage, repeated, string, typeUrlOf, uintWrapper, type Message,
 } from '../../upstream/envoy-config.ts';
@@ -73,6 +74,8 @@ export const defaultBaseIntervalMs = 25;
 
 const previousHostsName = 'envoy.retry_host_predicates.previous_hosts';
 const previousHostsType = 'type.googleapis.com/envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate';
+const previousPrioritiesName = 'envoy.retry_priorities.previous_priorities';
+const previousPrioritiesType = 'type.googleapis.com/envoy.extensions.retry.priority.previous_priorities.v3.PreviousPrioritiesConfig';
 
 export class RetryPolicy {
   /** RetryOn bits; 0: never retry (a policy may still carry a per_try_timeout). */
@@ -87,9 +90,14 @@ export class RetryPolicy {
   readonly previousHosts: boolean;
   /** Extra picks when the predicate rejects the chosen endpoint (host_selection_retry_max_attempts). */
   readonly hostSelectionMaxAttempts: number;
+  /**
+   * retry_priority previous_priorities: every this many attempts, a retry's priority load excludes the
+   * priorities attempted so far (update_frequency); 0 when the policy has no retry priority.
+   */
+  readonly priorityUpdateFrequency: number;
 
   constructor(retryOn: number, numRetries: number, perTryTimeoutMs: number, retriableStatusCodes: number[], baseIntervalMs: number,
-    maxIntervalMs: number, previousHosts: boolean, hostSelectionMaxAttempts: number) {
+    maxIntervalMs: number, previousHosts: boolean, hostSelectionMaxAttempts: number, priorityUpdateFrequency: number) {
     this.retryOn = retryOn;
     this.numRetries = numRetries;
     this.perTryTimeoutMs = perTryTimeoutMs;
@@ -98,17 +106,20 @@ export class RetryPolicy {
     this.maxIntervalMs = maxIntervalMs;
     this.previousHosts = previousHosts;
     this.hostSelectionMaxAttempts = hostSelectionMaxAttempts;
+    this.priorityUpdateFrequency = priorityUpdateFrequency;
   }
 }
 
-// Not supported (rejected when present): per_try_idle_timeout, retry_priority, retry_options_predicates,
+// Not supported (rejected when present): per_try_idle_timeout, retry_options_predicates,
 // rate_limited_retry_back_off, retriable_headers, retriable_request_headers.
 const retryPolicyFields = new Set([
   'retry_on', 'num_retries', 'per_try_timeout', 'retriable_status_codes', 'retry_back_off', 'retry_host_predicate',
-  'host_selection_retry_max_attempts',
+  'host_selection_retry_max_attempts', 'retry_priority',
 ]);
 const backOffFields = new Set(['base_interval', 'max_interval']);
 const hostPredicateFields = new Set(['name', 'typed_config']);
+const retryPriorityFields = new Set(['name', 'typed_config']);
+const previousPrioritiesFields = new Set(['@type', 'update_frequency']);
 
 /** Returns null when the policy can neither retry nor time out an attempt (Envoy then creates no retry state). */
 export function compileRetryPolicy(at: FieldPath, value: unknown): RetryPolicy | null {
@@ -156,9 +167,33 @@ export function compileRetryPolicy(at: FieldPath, value: unknown): RetryPolicy |
   if (hostSelection !== undefined && hostSelection < 0) at.field('host_selection_retry_max_attempts').reject('must not be negative');
   // Envoy: if unspecified, host selection is retried once.
   const hostSelectionMaxAttempts = hostSelection ?? 1;
+  const priorityUpdateFrequency = p.retry_priority === undefined || p.retry_priority === null ? 0
+    : compileRetryPriority(at.field('retry_priority'), p.retry_priority);
 
   if (retryOn === 0 && perTryTimeoutMs === 0) return null;
-  return new RetryPolicy(retryOn, numRetries, perTryTimeoutMs, codes, baseIntervalMs, maxIntervalMs, previousHosts, hostSelectionMaxAttempts);
+  return new RetryPolicy(retryOn, numRetries, perTryTimeoutMs, codes, baseIntervalMs, maxIntervalMs, previousHosts, hostSelectionMaxAttempts,
+    priorityUpdateFrequency);
+}
+
+/** retry_priority: only previous_priorities (a decoded PreviousPrioritiesConfig); returns its update_frequency. */
+function compileRetryPriority(at: FieldPath, value: unknown): number {
+  const priority = message(at, value);
+  checkFields(at, priority, retryPriorityFields);
+  const name = string(at.field('name'), priority.name) ?? '';
+  const tp = at.field('typed_config');
+  const typed = optionalMessage(tp, priority.typed_config);
+  const typeUrl = typed ? typeUrlOf(typed as Message) : '';
+  if (typeUrl !== previousPrioritiesType) {
+    if (typeUrl === '' && name === previousPrioritiesName) tp.reject('is required (PreviousPrioritiesConfig with its update_frequency)');
+    at.reject(`${typeUrl || name || '(unnamed)'} is not supported (only ${previousPrioritiesName} is)`);
+  }
+  // Left as {type_url, value} when the decoder did not know the type: its fields cannot be read.
+  if (typed!['@type'] === undefined) tp.reject(`${previousPrioritiesType} could not be decoded`);
+  checkFields(tp, typed!, previousPrioritiesFields);
+  // proto3: an update_frequency of 0 is absent on the wire.
+  const frequency = integer(tp.field('update_frequency'), typed!.update_frequency) ?? 0;
+  if (frequency <= 0) tp.field('update_frequency').reject('must be greater than 0');
+  return frequency;
 }
 
 /** `5xx,connect-failure` → bits. Unknown values reject the config; retriable-headers is not supported. */

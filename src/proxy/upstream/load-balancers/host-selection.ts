@@ -10,13 +10,16 @@
 //     weights instead (Envoy's normalised host weights), so one ring / table per priority.
 //  4. Else the lb_policy's balancer over the priority's healthy (or degraded) endpoints picks.
 // Endpoint weights are multiplied by the slow start factor for healthy endpoints inside their window.
+// A retry may exclude priorities (the previous_priorities retry priority): step 1 then uses a load that
+// gives theirs to the other priorities (priority-load.ts excludedPriorityLoad), computed once per set
+// of excluded priorities and kept with the balancer; if nothing is left, the unmodified load.
 // A cluster with one priority, no panic and no locality weighting gets the lb_policy's balancer
 // directly: nothing of this layer runs per request.
 import type { ClusterStats } from '../../telemetry/stat-objects.ts';
 import { EndpointHealth } from '../endpoint-config.ts';
 import type { Host } from '../host.ts';
-import { computePriorityLoad, type PriorityCounts } from './priority-load.ts';
-import { emptyLoadBalancer, type CompiledLoadBalancer, type LoadBalancer } from './registry.ts';
+import { computePriorityLoad, excludedPriorityLoad, priorityAvailability, type PriorityAvailability, type PriorityCounts } from './priority-load.ts';
+import { emptyLoadBalancer, priorityBit, type CompiledLoadBalancer, type LoadBalancer } from './registry.ts';
 import { slowStartFactor } from './slow-start.ts';
 
 export type SelectionSettings = {
@@ -95,35 +98,69 @@ class PrioritySources {
   }
 }
 
+/** The healthy and degraded load of each priority when some are excluded. */
+type AdjustedLoad = { healthy: readonly number[]; degraded: readonly number[] };
+
 class PrioritySelector implements LoadBalancer {
   readonly sources: readonly PrioritySources[];
   readonly healthyLoad: readonly number[];
   readonly degradedLoad: readonly number[];
   readonly hashBased: boolean;
   readonly stats: ClusterStats;
+  readonly availability: PriorityAvailability;
+  /** priorityBit of each source's priority. */
+  readonly bits: readonly number[];
+  /** Every priority's bit. */
+  readonly allBits: number;
+  /** Loads by excluded-priorities mask (null: nothing left, the unmodified load); created on the first retry that excludes. */
+  adjusted: Map<number, AdjustedLoad | null> | null = null;
 
-  constructor(sources: PrioritySources[], healthyLoad: number[], degradedLoad: number[], hashBased: boolean, stats: ClusterStats) {
+  constructor(sources: PrioritySources[], healthyLoad: number[], degradedLoad: number[], hashBased: boolean, stats: ClusterStats,
+    availability: PriorityAvailability, bits: number[]) {
     this.sources = sources;
     this.healthyLoad = healthyLoad;
     this.degradedLoad = degradedLoad;
     this.hashBased = hashBased;
     this.stats = stats;
+    this.availability = availability;
+    this.bits = bits;
+    this.allBits = bits.reduce((a, b) => a | b, 0);
   }
 
-  pick(hash?: number, attempt?: number): Host | null {
+  pick(hash?: number, attempt?: number, excludedPriorities?: number): Host | null {
     const r = this.hashBased && hash !== undefined ? hash % 100 : Math.floor(Math.random() * 100);
+    let healthy = this.healthyLoad;
+    let degraded = this.degradedLoad;
+    const excluded = (excludedPriorities ?? 0) & this.allBits;
+    if (excluded !== 0) {
+      const adjusted = this.adjustedLoad(excluded);
+      if (adjusted !== null) {
+        healthy = adjusted.healthy;
+        degraded = adjusted.degraded;
+      }
+    }
     let sum = 0;
-    const healthy = this.healthyLoad;
     for (let p = 0; p < healthy.length; p++) {
       sum += healthy[p];
       if (r < sum) return this.pickIn(this.sources[p], false, hash, attempt);
     }
-    const degraded = this.degradedLoad;
     for (let p = 0; p < degraded.length; p++) {
       sum += degraded[p];
       if (r < sum) return this.pickIn(this.sources[p], true, hash, attempt);
     }
     return null;
+  }
+
+  private adjustedLoad(excluded: number): AdjustedLoad | null {
+    this.adjusted ??= new Map();
+    let load = this.adjusted.get(excluded);
+    if (load === undefined) {
+      load = excludedPriorityLoad(this.availability, this.bits.map((b) => (b & excluded) !== 0));
+      // Bounded: a cluster with many priorities could otherwise collect every combination.
+      if (this.adjusted.size >= 64) this.adjusted.clear();
+      this.adjusted.set(excluded, load);
+    }
+    return load;
   }
 
   private pickIn(s: PrioritySources, degraded: boolean, hash: number | undefined, attempt: number | undefined): Host | null {
@@ -168,7 +205,8 @@ export function buildSelection(hosts: Iterable<Host>, settings: SelectionSetting
     }
     weights.set(host, weight);
   }
-  const priorities = [...groups.keys()].sort((a, b) => a - b).map((p) => groups.get(p)!);
+  const order = [...groups.keys()].sort((a, b) => a - b);
+  const priorities = order.map((p) => groups.get(p)!);
   if (priorities.length === 0) return { lb: emptyLoadBalancer, healthy: 0, degraded: 0, rampingUp: false };
 
   const counts: PriorityCounts[] = priorities.map((g) => ({ total: g.all.length, healthy: g.healthy.length, degraded: g.degraded.length }));
@@ -193,7 +231,10 @@ export function buildSelection(hosts: Iterable<Host>, settings: SelectionSetting
   let selection: LoadBalancer;
   if (single && lb.hashBased) selection = sources[0].hashed;
   else if (single && !localityWeighted) selection = sources[0].healthy;
-  else selection = new PrioritySelector(sources, load.healthy, load.degraded, lb.hashBased, stats);
+  else {
+    selection = new PrioritySelector(sources, load.healthy, load.degraded, lb.hashBased, stats,
+      priorityAvailability(counts, settings.overprovisioningFactor), order.map(priorityBit));
+  }
   return { lb: selection, healthy: healthyCount, degraded: degradedCount, rampingUp };
 }
 

@@ -14,7 +14,8 @@
 //    number of endpoints per priority. A threshold of 0 disables panic; with nothing available then,
 //    P0 gets the load (and has nothing to pick: 503 no healthy upstream).
 // Endpoints the control plane marked UNHEALTHY, DRAINING or TIMEOUT are not counted at all (see
-// endpoint-config.ts).
+// endpoint-config.ts). A retry under the previous_priorities retry priority may exclude the priorities
+// it already tried: their load goes to the others (excludedPriorityLoad).
 
 export type PriorityCounts = { total: number; healthy: number; degraded: number };
 
@@ -26,12 +27,21 @@ export type PriorityLoad = {
   panic: boolean[];
 };
 
+/** Each priority's health and degraded availability (integer percents, each at most 100). */
+export type PriorityAvailability = { health: number[]; degraded: number[] };
+
+export function priorityAvailability(priorities: readonly PriorityCounts[], overprovisioningFactor: number): PriorityAvailability {
+  return {
+    health: priorities.map((p) => (p.total === 0 ? 0 : Math.min(100, Math.floor((overprovisioningFactor * p.healthy) / p.total)))),
+    degraded: priorities.map((p) => (p.total === 0 ? 0 : Math.min(100, Math.floor((overprovisioningFactor * p.degraded) / p.total)))),
+  };
+}
+
 export function computePriorityLoad(priorities: readonly PriorityCounts[], overprovisioningFactor: number, panicThreshold: number): PriorityLoad {
   const n = priorities.length;
   const load: PriorityLoad = { healthy: new Array(n).fill(0), degraded: new Array(n).fill(0), panic: new Array(n).fill(false) };
   if (n === 0) return load;
-  const health = priorities.map((p) => (p.total === 0 ? 0 : Math.min(100, Math.floor((overprovisioningFactor * p.healthy) / p.total))));
-  const degraded = priorities.map((p) => (p.total === 0 ? 0 : Math.min(100, Math.floor((overprovisioningFactor * p.degraded) / p.total))));
+  const { health, degraded } = priorityAvailability(priorities, overprovisioningFactor);
   const total = Math.min(100, health.reduce((a, b) => a + b, 0) + degraded.reduce((a, b) => a + b, 0));
 
   if (total === 0 && panicThreshold === 0) {
@@ -82,6 +92,39 @@ export function computePriorityLoad(priorities: readonly PriorityCounts[], overp
       remaining -= load.healthy[i];
     }
     load.healthy[firstNonEmpty] += remaining;
+  }
+  return load;
+}
+
+/**
+ * The priority load of a retry that excludes some priorities (the previous_priorities retry priority,
+ * Envoy's PreviousPrioritiesRetryPriority::adjustForAttemptedPriorities): the excluded priorities count
+ * as unavailable and the load is spread over the others by their availability, healthy endpoints
+ * first; what rounding leaves is handed out again in the same order. Null when the priorities left have
+ * no availability at all (the caller keeps the unmodified load then).
+ */
+export function excludedPriorityLoad(availability: PriorityAvailability, excluded: readonly boolean[]): { healthy: number[]; degraded: number[] } | null {
+  const n = availability.health.length;
+  const health = availability.health.map((h, i) => (excluded[i] ? 0 : h));
+  const degraded = availability.degraded.map((d, i) => (excluded[i] ? 0 : d));
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += health[i] + degraded[i];
+  const total = Math.min(100, sum);
+  if (total === 0) return null;
+  const load = { healthy: new Array<number>(n).fill(0), degraded: new Array<number>(n).fill(0) };
+  // Each pass hands out at least one percent (some share is at least 1 when total > 0), so this ends.
+  let remaining = 100;
+  while (remaining > 0) {
+    for (let i = 0; i < n; i++) {
+      const delta = Math.min(remaining, Math.floor((health[i] * 100) / total));
+      load.healthy[i] += delta;
+      remaining -= delta;
+    }
+    for (let i = 0; i < n; i++) {
+      const delta = Math.min(remaining, Math.floor((degraded[i] * 100) / total));
+      load.degraded[i] += delta;
+      remaining -= delta;
+    }
   }
   return load;
 }

@@ -14,8 +14,18 @@ export interface LoadBalancer {
    * is none (hash-based balancers then pick at random, as Envoy does). `attempt`: 0 for the first pick
    * of a request, n for the n-th retry of the pick (Envoy's host selection retries: a hash-based
    * balancer then moves off the hashed endpoint). Balancers that do not hash ignore both.
+   * `excludedPriorities`: a mask of priorities (priorityBit) a retry should not go to; only the
+   * cluster's priority layer reads it (host-selection.ts), the lb_policy balancers never see priorities.
    */
-  pick(hash?: number, attempt?: number): Host | null;
+  pick(hash?: number, attempt?: number, excludedPriorities?: number): Host | null;
+}
+
+/**
+ * A priority's bit in an excluded-priorities mask (priorities 0 to 30; a higher one has no bit and is
+ * never excluded).
+ */
+export function priorityBit(priority: number): number {
+  return priority < 31 ? 1 << priority : 0;
 }
 
 /** Builds a balancer over `hosts`, `weights[i]` being hosts[i]'s effective weight (> 0, not necessarily an integer). */

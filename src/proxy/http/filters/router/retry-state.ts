@@ -2,7 +2,8 @@
 // the route has a retry policy; a route without one never allocates it. It owns what spans attempts:
 // the route timeout (which covers every attempt and the back-off between them), the back-off timer,
 // the retry budget of the request (num_retries) and of the cluster (max_retries), the endpoints tried
-// (previous_hosts) and the kept request body. Each attempt is an UpstreamRequest.
+// (previous_hosts), the priorities tried (previous_priorities) and the kept request body. Each attempt
+// is an UpstreamRequest.
 //
 // Decisions follow Envoy: a retriable response is retried only before anything of it went downstream;
 // a reset, connect failure or per-try timeout is retriable under 5xx, gateway-error and reset (and
@@ -12,6 +13,7 @@ import { ResponseFlag } from '../../../telemetry/response-flags.ts';
 import type { Readable } from 'node:stream';
 import type { Cluster } from '../../../upstream/cluster.ts';
 import type { Host } from '../../../upstream/host.ts';
+import { priorityBit } from '../../../upstream/load-balancers/registry.ts';
 import { RetryOn, grpcStatusBits, retryOnAnyReset, retryOnGrpc, type RetryPolicy } from '../../routing/retry-policy.ts';
 import type { Route, RouteAction } from '../../routing/route-table.ts';
 import type { HttpStream, StreamUpstream } from '../../stream.ts';
@@ -53,6 +55,11 @@ export class RetryState implements StreamUpstream {
   routeTimerStarted = false;
   /** Endpoints tried so far (for previous_hosts). */
   readonly attemptedHosts: Host[] = [];
+  /** previous_priorities: attempts since the priority exclusion last started over, and their priorities (priorityBit mask). */
+  priorityAttempts = 0;
+  attemptedPriorities = 0;
+  /** previous_priorities: the priorities a retry's pick excludes, as of the last update. */
+  excludedPriorities = 0;
   /** The stream has its answer (or is gone): nothing more is retried. */
   done = false;
   /** The request's hash for consistent-hash clusters (route hash policies); undefined when none. */
@@ -196,6 +203,10 @@ export class RetryState implements StreamUpstream {
 
   private startAttempt(host: Host): void {
     this.attemptedHosts.push(host);
+    if (this.policy.priorityUpdateFrequency > 0) {
+      this.priorityAttempts++;
+      this.attemptedPriorities |= priorityBit(host.priority);
+    }
     const attempt = new UpstreamRequest(this.stream, this.route, this.cluster, host, this, null);
     this.attempt = attempt;
     attempt.start();
@@ -258,16 +269,38 @@ export class RetryState implements StreamUpstream {
   /**
    * previous_hosts: pick again (up to host_selection_retry_max_attempts times) while the endpoint was
    * tried already; a consistent-hash cluster is told which selection attempt it is, to move off the
-   * hashed endpoint (Envoy's host selection retries).
+   * hashed endpoint (Envoy's host selection retries). previous_priorities: every pick leaves out the
+   * priorities excluded so far.
    */
   private pickHost(): Host | null {
     const hash = this.hash;
-    let host = this.cluster.pick(hash, 0);
+    let excluded = this.priorityExclusion();
+    let host = this.cluster.pick(hash, 0, excluded);
+    if (excluded !== 0 && host !== null && (priorityBit(host.priority) & excluded) !== 0) {
+      // The cluster could only pick from an excluded priority (none of the others has an available
+      // endpoint): it used the unmodified load, and the exclusion starts over (as in Envoy).
+      this.priorityAttempts = 0;
+      this.attemptedPriorities = 0;
+      this.excludedPriorities = 0;
+      excluded = 0;
+    }
     if (!this.policy.previousHosts) return host;
     for (let i = 0; i < this.policy.hostSelectionMaxAttempts && host !== null && this.attemptedHosts.includes(host); i++) {
-      host = this.cluster.pick(hash, i + 1);
+      host = this.cluster.pick(hash, i + 1, excluded);
     }
     return host;
+  }
+
+  /**
+   * Envoy's PreviousPrioritiesRetryPriority: the first update_frequency attempts use the unmodified
+   * priority load; from then on, every update_frequency attempts the excluded priorities become all
+   * those attempted so far, and the attempts in between keep the last exclusion.
+   */
+  private priorityExclusion(): number {
+    const frequency = this.policy.priorityUpdateFrequency;
+    if (frequency === 0 || this.priorityAttempts < frequency) return 0;
+    if (this.priorityAttempts % frequency === 0) this.excludedPriorities = this.attemptedPriorities;
+    return this.excludedPriorities;
   }
 
   private flag(status: RetryStatus): void {

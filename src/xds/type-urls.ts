@@ -13,6 +13,8 @@ export const TypeUrl = {
   Fault: `${prefix}envoy.extensions.filters.http.fault.v3.HTTPFault`,
   Rbac: `${prefix}envoy.extensions.filters.http.rbac.v3.RBAC`,
   Cors: `${prefix}envoy.extensions.filters.http.cors.v3.Cors`,
+  UpstreamTlsContext: `${prefix}envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext`,
+  DownstreamTlsContext: `${prefix}envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext`,
   HttpProtocolOptions: `${prefix}envoy.extensions.upstreams.http.v3.HttpProtocolOptions`,
   TlsInspector: `${prefix}envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector`,
   HttpInspector: `${prefix}envoy.extensions.filters.listener.http_inspector.v3.HttpInspector`,

@@ -4,7 +4,7 @@
 // upgrade), outlier detection. Protocol: HTTP2 and GRPC ports, and h2UpgradePolicy UPGRADE on HTTP
 // ports, speak HTTP/2 to the endpoints.
 import { parseDuration } from '../../api/hosts.ts';
-import type { ConnectionPoolSettings, LoadBalancerSettings, OutlierDetection } from '../../api/index.ts';
+import type { ClientTLSSettings, ConnectionPoolSettings, LoadBalancerSettings, OutlierDetection } from '../../api/index.ts';
 import { TypeUrl } from '../../xds/type-urls.ts';
 import { duration, type EnvoyResource } from './envoy-types.ts';
 import type { EffectivePolicy } from './traffic-policy.ts';
@@ -26,7 +26,8 @@ export function applyClusterPolicy(cluster: EnvoyResource, policy: EffectivePoli
   applyConnectionPool(cluster, policy.connectionPool, ctx);
   applyOutlierDetection(cluster, policy.outlierDetection);
   applyLoadBalancer(cluster, policy.loadBalancer, ctx);
-  for (const field of ['tls', 'tunnel', 'proxyProtocol'] as const) {
+  applyClientTls(cluster, policy.tls, ctx);
+  for (const field of ['tunnel', 'proxyProtocol'] as const) {
     if (policy[field] !== undefined) ctx.warnings.push(`${ctx.where}: trafficPolicy.${field}: not applied yet by this version of Weft`);
   }
   if (policy.retryBudget !== undefined) applyRetryBudget(cluster, policy);
@@ -100,6 +101,39 @@ function applyConnectionPool(cluster: EnvoyResource, pool: ConnectionPoolSetting
   if (http?.http2KeepAlive !== undefined) {
     ctx.warnings.push(`${ctx.where}: connectionPool.http.http2KeepAlive: not applied yet by this version of Weft`);
   }
+}
+
+/**
+ * ClientTLSSettings SIMPLE and MUTUAL: the sidecar originates TLS to the endpoints, with the files the
+ * rule names (caCertificates, clientCertificate, privateKey) read by the proxy, SANs matched exactly,
+ * and ALPN h2 when the cluster speaks HTTP/2 (as Istio). ISTIO_MUTUAL and credentialName need the
+ * mesh's certificate authority and are reported.
+ */
+function applyClientTls(cluster: EnvoyResource, tls: ClientTLSSettings | undefined, ctx: ClusterPolicyContext): void {
+  if (!tls || tls.mode === undefined || tls.mode === 'DISABLE') return;
+  if (tls.mode === 'ISTIO_MUTUAL' || tls.credentialName !== undefined) {
+    ctx.warnings.push(`${ctx.where}: trafficPolicy.tls: not applied yet by this version of Weft`);
+    return;
+  }
+  const common: Record<string, unknown> = {};
+  if (tls.mode === 'MUTUAL') {
+    common.tls_certificates = [{ certificate_chain: { filename: tls.clientCertificate }, private_key: { filename: tls.privateKey } }];
+  }
+  if (!tls.insecureSkipVerify && tls.caCertificates !== undefined) {
+    const validation: Record<string, unknown> = { trusted_ca: { filename: tls.caCertificates } };
+    if (tls.subjectAltNames && tls.subjectAltNames.length > 0) validation.match_subject_alt_names = tls.subjectAltNames.map((exact) => ({ exact }));
+    common.validation_context = validation;
+  } else if (!tls.insecureSkipVerify) {
+    ctx.warnings.push(`${ctx.where}: trafficPolicy.tls.caCertificates: not set; the endpoints' certificates are not verified (system roots are not used by this version of Weft)`);
+  }
+  if (tls.caCrl !== undefined) ctx.warnings.push(`${ctx.where}: trafficPolicy.tls.caCrl: not applied yet by this version of Weft`);
+  const protocol = (cluster.typed_extension_protocol_options as Record<string, { explicit_http_config?: { http2_protocol_options?: unknown } }> | undefined)
+    ?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
+  if (protocol?.explicit_http_config?.http2_protocol_options !== undefined) common.alpn_protocols = ['h2'];
+  cluster.transport_socket = {
+    name: 'envoy.transport_sockets.tls',
+    typed_config: { '@type': TypeUrl.UpstreamTlsContext, common_tls_context: common, ...(tls.sni !== undefined ? { sni: tls.sni } : {}) },
+  };
 }
 
 function applyOutlierDetection(cluster: EnvoyResource, od: OutlierDetection | undefined): void {

@@ -1,5 +1,6 @@
-// Which codec a downstream connection speaks (codec_type AUTO). With TLS, ALPN decides ('h2' or
-// 'http/1.1'; listeners have no TLS yet, so this is the seam for it). On plaintext, as Envoy does, the
+// Which codec a downstream connection speaks (codec_type AUTO). With TLS (a filter chain's
+// DownstreamTlsContext), the negotiated ALPN decides: 'h2' or 'http/1.1'; a TLS connection that
+// negotiated no ALPN is sniffed like plaintext. On plaintext, as Envoy does, the
 // first bytes decide: the HTTP/2 connection preface (`PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n`) means h2c
 // with prior knowledge, anything else HTTP/1.1. The bytes read are put back (unshift) before the
 // connection goes to its codec. Only the first bytes of a connection are looked at, never a request.

@@ -1,13 +1,16 @@
 // Listener (LDS) → ListenerSpec: its address, its listener filters (inspectors), its filter chains
-// (each a filter_chain_match and one terminal network filter) and its default_filter_chain.
+// (each a filter_chain_match, an optional TLS transport socket and one terminal network filter) and
+// its default_filter_chain.
 import { TypeUrl } from '../../xds/type-urls.ts';
 import { compileHttpConnectionManager, type HttpConnectionManagerSpec } from '../http/connection-manager-config.ts';
 import type { RouteCompileContext } from '../http/routing/route-config.ts';
 import { compileTcpProxy, type TcpProxySpec } from '../tcp/tcp-proxy-config.ts';
 import {
-  FieldPath, boolWrapper, canonicalJson, checkFields, message, optionalMessage, repeated, requiredString, socketAddress,
+  FieldPath, boolWrapper, canonicalJson, checkFields, isPresent, message, optionalMessage, repeated, requiredString, socketAddress,
   string, typeUrlOf,
 } from '../upstream/envoy-config.ts';
+import { compileDownstreamTlsContext, type DownstreamTlsSpec } from '../tls/downstream-tls-context.ts';
+import { DownstreamTlsContextType, tlsContextOf } from '../tls/transport-socket.ts';
 import { anyMatch, checkDistinctMatches, compileFilterChainMatch, type FilterChainMatchSpec } from './filter-chain-match.ts';
 import { compileListenerFilters, type ListenerFiltersSpec } from './listener-filter-config.ts';
 
@@ -20,6 +23,8 @@ export type FilterChainSpec = {
   label: string;
   match: FilterChainMatchSpec;
   filter: NetworkFilterSpec;
+  /** transport_socket envoy.transport_sockets.tls: TLS is terminated before the network filter; null: plaintext. */
+  tls: DownstreamTlsSpec | null;
   /** Canonical text of the chain: an unchanged chain keeps its connections when its listener is updated. */
   fingerprint: string;
 };
@@ -42,7 +47,7 @@ const listenerFields = new Set([
   // Informational, or tuning without effect here:
   'traffic_direction', 'metadata', 'stat_prefix', 'per_connection_buffer_limit_bytes', 'drain_type',
 ]);
-const filterChainFields = new Set(['filters', 'name', 'metadata', 'filter_chain_match']);
+const filterChainFields = new Set(['filters', 'name', 'metadata', 'filter_chain_match', 'transport_socket', 'transport_socket_connect_timeout']);
 const networkFilterFields = new Set(['name', 'typed_config']);
 
 export function compileListener(value: unknown, context: RouteCompileContext): ListenerSpec {
@@ -96,5 +101,13 @@ function compileFilterChain(at: FieldPath, value: unknown, context: RouteCompile
   else if (typeUrl === TypeUrl.TcpProxy) spec = { kind: 'tcp', spec: compileTcpProxy(tp, typed) };
   else throw tp.error(`${typeUrl || '(no type)'} is not supported (http_connection_manager and tcp_proxy are)`);
   const label = chainName === '' ? at.path : `${at.path} (${chainName})`;
-  return { label, match, filter: spec, fingerprint: `${isDefault ? 'default ' : ''}${canonicalJson(chain)}` };
+  const tlsContext = tlsContextOf(at.field('transport_socket'), chain.transport_socket, DownstreamTlsContextType);
+  if (tlsContext === null && isPresent(chain.transport_socket_connect_timeout)) {
+    at.field('transport_socket_connect_timeout').reject('applies only with a TLS transport_socket');
+  }
+  const tls = tlsContext === null ? null : compileDownstreamTlsContext(
+    at.field('transport_socket').field('typed_config'), tlsContext,
+    chain.transport_socket_connect_timeout, at.field('transport_socket_connect_timeout'),
+  );
+  return { label, match, filter: spec, tls, fingerprint: `${isDefault ? 'default ' : ''}${canonicalJson(chain)}` };
 }

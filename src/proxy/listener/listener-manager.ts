@@ -17,6 +17,7 @@ import { ActiveListener } from './active-listener.ts';
 import { FilterChainSet } from './filter-chain-set.ts';
 import { compileListener, type FilterChainSpec, type ListenerSpec } from './listener-config.ts';
 import type { NetworkFilterChain } from './network-filter-chain.ts';
+import { TlsTerminatingChain } from './tls-termination.ts';
 
 export type ListenerManagerOptions = {
   clusters: ClusterManager;
@@ -180,7 +181,13 @@ export class ListenerManager {
     return new FilterChainSet(spec, stats, (chain) => this.createNetworkFilter(spec, chain), previous);
   }
 
+  /** The chain's network filter, behind TLS termination when the chain has a DownstreamTlsContext. */
   private createNetworkFilter(listener: ListenerSpec, chain: FilterChainSpec): NetworkFilterChain {
+    const filter = this.createTerminalFilter(listener, chain);
+    return chain.tls === null ? filter : new TlsTerminatingChain(chain.tls, filter);
+  }
+
+  private createTerminalFilter(listener: ListenerSpec, chain: FilterChainSpec): NetworkFilterChain {
     const { clusters, stats, logger } = this.options;
     if (chain.filter.kind === 'tcp') return new TcpProxy(chain.filter.spec, clusters, stats.tcpProxy(chain.filter.spec.statPrefix));
     const hcm = chain.filter.spec;

@@ -3,8 +3,13 @@
 // max_connect_attempts; each failure is reported to the endpoint for outlier detection. The
 // downstream is not read until an upstream connection is up (as Envoy disables reads until then), so
 // no byte is sent to an attempt that fails. Then both ways are piped with backpressure; a half-close
-// is passed on; idle_timeout closes both sides.
+// is passed on; idle_timeout closes both sides. A cluster with an UpstreamTlsContext gets TLS to the
+// endpoint (its alpn_protocols offered as configured); a failed handshake or certificate check is a
+// connect failure like a refused connection.
 import net, { type Socket } from 'node:net';
+import tls from 'node:tls';
+import { upstreamConnectOptions } from '../tls/upstream-tls-context.ts';
+import type { PoolSettings } from '../upstream/cluster-config.ts';
 import type { TcpProxyStats } from '../telemetry/stat-objects.ts';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { Host } from '../upstream/host.ts';
@@ -74,11 +79,7 @@ export class TcpProxySession {
       return;
     }
     this.tried.push(host);
-    const keepalive = this.cluster.spec.pool.tcpKeepaliveMs;
-    const upstream = net.connect({
-      host: host.address, port: host.port, noDelay: true, allowHalfOpen: true,
-      ...(keepalive !== null ? { keepAlive: true, keepAliveInitialDelay: keepalive } : {}),
-    });
+    const upstream = connectUpstream(this.cluster.spec.pool, host);
     this.upstream = upstream;
     let settled = false;
     const failed = () => {
@@ -97,7 +98,7 @@ export class TcpProxySession {
     upstream.setTimeout(this.cluster.spec.pool.connectTimeoutMs);
     upstream.once('timeout', failed);
     upstream.on('error', failed);
-    upstream.once('connect', () => {
+    upstream.once(this.cluster.spec.pool.tls === null ? 'connect' : 'secureConnect', () => {
       if (settled) return;
       settled = true;
       upstream.off('timeout', failed);
@@ -130,4 +131,24 @@ export class TcpProxySession {
     downstream.pipe(upstream);
     upstream.pipe(downstream);
   }
+}
+
+/** A TCP connection to the endpoint, or a TLS one when the cluster has an UpstreamTlsContext. */
+function connectUpstream(pool: PoolSettings, host: Host): Socket {
+  const keepalive = pool.tcpKeepaliveMs;
+  const secure = pool.tls;
+  if (secure === null) {
+    return net.connect({
+      host: host.address, port: host.port, noDelay: true, allowHalfOpen: true,
+      ...(keepalive !== null ? { keepAlive: true, keepAliveInitialDelay: keepalive } : {}),
+    });
+  }
+  // A half-close is passed on over TLS too (tls.connect reads allowHalfOpen, untyped).
+  const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
+    host: host.address, port: host.port, allowHalfOpen: true, ...upstreamConnectOptions(secure, secure.alpn),
+  };
+  const socket = tls.connect(options);
+  socket.setNoDelay(true);
+  if (keepalive !== null) socket.setKeepAlive(true, keepalive);
+  return socket;
 }

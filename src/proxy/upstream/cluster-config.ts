@@ -4,6 +4,8 @@ import {
   FieldPath, bool, canonicalJson, checkFields, durationMs, isPresent, message, optionalMessage, repeated,
   requiredString, string, uintWrapper, type Message,
 } from './envoy-config.ts';
+import { compileUpstreamTlsContext, type UpstreamTlsSpec } from '../tls/upstream-tls-context.ts';
+import { UpstreamTlsContextType, tlsContextOf } from '../tls/transport-socket.ts';
 import { compileUpstreamProtocol, type UpstreamProtocol } from './upstream-protocol.ts';
 import {
   loadBalancerConfigFields, loadBalancerPolicy, registeredLoadBalancers, type CompiledLoadBalancer,
@@ -39,6 +41,8 @@ export type PoolSettings = {
    * probe in ms (0: the system's default).
    */
   tcpKeepaliveMs: number | null;
+  /** transport_socket envoy.transport_sockets.tls: TLS to the endpoints; null: plaintext. */
+  tls: UpstreamTlsSpec | null;
 };
 
 export type ClusterSpec = {
@@ -73,7 +77,7 @@ const clusterFields = new Set([
   // Informational or without effect for EDS/STATIC clusters proxied with backpressure:
   'metadata', 'per_connection_buffer_limit_bytes', 'dns_lookup_family', 'dns_refresh_rate', 'respect_dns_ttl',
   'cleanup_interval', 'ignore_health_on_host_removal',
-  'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options',
+  'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options', 'transport_socket',
 ]);
 const connectionOptionsFields = new Set(['tcp_keepalive']);
 // Node.js sets only the idle time before the first keepalive probe; probe count and interval stay the system's.
@@ -139,6 +143,7 @@ export function compileCluster(value: unknown): ClusterSpec {
     maxRequestsPerConnection: uintWrapper(root.field('max_requests_per_connection'), c.max_requests_per_connection) ?? 0,
     protocol,
     tcpKeepaliveMs: compileTcpKeepalive(root.field('upstream_connection_options'), c.upstream_connection_options),
+    tls: compileTransportSocket(root.field('transport_socket'), c.transport_socket),
   };
   if (pool.connectTimeoutMs <= 0) root.field('connect_timeout').reject('must be positive');
   const hasCommon = isPresent(c.common_http_protocol_options);
@@ -167,7 +172,7 @@ export function compileCluster(value: unknown): ClusterSpec {
     outlierDetection: isPresent(c.outlier_detection) ? compileOutlierDetection(root.field('outlier_detection'), c.outlier_detection) : null,
     limits: compileLimits(root.field('circuit_breakers'), c.circuit_breakers),
     pool,
-    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}/${pool.tcpKeepaliveMs}/${JSON.stringify(protocol)}`,
+    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}/${pool.tcpKeepaliveMs}/${JSON.stringify(protocol)}/${pool.tls?.key ?? ''}`,
     staticAssignment,
     fingerprint: canonicalJson(c),
   };
@@ -205,6 +210,11 @@ function compileCommonLbConfig(at: FieldPath, value: unknown): { panicThreshold:
   // Envoy rounds the percentage to an integer.
   const threshold = percent(at.field('healthy_panic_threshold'), common.healthy_panic_threshold);
   return { panicThreshold: threshold === undefined ? defaultPanicThreshold : Math.round(threshold), localityWeighted: locality !== undefined };
+}
+
+function compileTransportSocket(at: FieldPath, value: unknown): UpstreamTlsSpec | null {
+  const context = tlsContextOf(at, value, UpstreamTlsContextType);
+  return context === null ? null : compileUpstreamTlsContext(at.field('typed_config'), context);
 }
 
 function compileTcpKeepalive(at: FieldPath, value: unknown): number | null {

@@ -21,6 +21,7 @@
 // across all endpoints of a cluster, max_pending_requests) as Envoy does, and (3) close connections
 // when the endpoint leaves while letting in-flight requests finish.
 import { Client, buildConnector, type Dispatcher } from 'undici';
+import { upstreamConnectOptions } from '../tls/upstream-tls-context.ts';
 import type { ClusterResources } from './circuit-breakers.ts';
 import type { PoolSettings } from './cluster-config.ts';
 import type { Http2Connection } from './http2-connection.ts';
@@ -68,6 +69,21 @@ export class ConnectionSlot {
   }
 }
 
+/**
+ * How an HTTP/1.1 connection is made: plain TCP, or TLS when the cluster has an UpstreamTlsContext
+ * (offering ALPN http/1.1; undici's TLS path is taken by presenting the origin as https).
+ */
+function http1Connector(settings: PoolSettings): buildConnector.connector {
+  // Without upstream_connection_options.tcp_keepalive, undici's own keepalive (60 s) stays on.
+  const tcp = settings.tcpKeepaliveMs === null
+    ? { timeout: settings.connectTimeoutMs }
+    : { timeout: settings.connectTimeoutMs, keepAlive: true, keepAliveInitialDelay: settings.tcpKeepaliveMs };
+  const tls = settings.tls;
+  if (tls === null) return buildConnector(tcp);
+  const connect = buildConnector({ ...tcp, ...upstreamConnectOptions(tls, ['http/1.1']) } as buildConnector.BuildOptions);
+  return (options, callback) => connect({ ...options, protocol: 'https:' }, callback);
+}
+
 export class EndpointPool {
   readonly origin: string;
   resources: ClusterResources;
@@ -98,10 +114,7 @@ export class EndpointPool {
       this.http2 = new Http2Pool(this, host, Number(url.port || 80), url.host, settings);
     }
     this.clientOptions = {
-      // Without upstream_connection_options.tcp_keepalive, undici's own keepalive (60 s) stays on.
-      connect: buildConnector(settings.tcpKeepaliveMs === null
-        ? { timeout: settings.connectTimeoutMs }
-        : { timeout: settings.connectTimeoutMs, keepAlive: true, keepAliveInitialDelay: settings.tcpKeepaliveMs }),
+      connect: http1Connector(settings),
       pipelining: 1,
       keepAliveTimeout: settings.idleTimeoutMs,
       keepAliveMaxTimeout: settings.idleTimeoutMs,

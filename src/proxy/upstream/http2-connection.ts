@@ -1,11 +1,15 @@
 // One HTTP/2 connection to an endpoint (h2c with prior knowledge: a node:http2 ClientHttp2Session over
-// a plain TCP socket) as its pool sees it: whether it can take another stream (the cluster's
-// max_concurrent_streams, lowered by the endpoint's SETTINGS_MAX_CONCURRENT_STREAMS; none after a
-// GOAWAY, once max_requests_per_connection streams were given to it, or when it idled out), the
-// requests that wait for it to connect, its connect and idle timers, and its stats.
+// a plain TCP socket; or h2 over TLS, offering ALPN h2, when the cluster has an UpstreamTlsContext) as
+// its pool sees it: whether it can take another stream (the cluster's max_concurrent_streams, lowered
+// by the endpoint's SETTINGS_MAX_CONCURRENT_STREAMS; none after a GOAWAY, once
+// max_requests_per_connection streams were given to it, or when it idled out), the requests that wait
+// for it to connect, its connect and idle timers (the connect timer covers the TLS handshake), and its
+// stats.
 import http2, { type ClientHttp2Session, type Settings } from 'node:http2';
 import net from 'node:net';
+import tls from 'node:tls';
 import { errors } from 'undici';
+import { upstreamConnectOptions } from '../tls/upstream-tls-context.ts';
 import type { PoolSettings } from './cluster-config.ts';
 import type { Http2Exchange } from './http2-exchange.ts';
 import type { Http2Pool } from './http2-pool.ts';
@@ -79,12 +83,21 @@ export class Http2Connection {
     this.maxStreams = protocol.maxConcurrentStreams;
     const local: Settings = { enablePush: false };
     if (protocol.initialStreamWindowSize > 0) local.initialWindowSize = protocol.initialStreamWindowSize;
-    this.session = http2.connect(`http://${authority}`, {
+    const tcp = {
+      host, port, noDelay: true,
+      ...(settings.tcpKeepaliveMs !== null ? { keepAlive: true, keepAliveInitialDelay: settings.tcpKeepaliveMs } : {}),
+    };
+    const secure = settings.tls;
+    this.session = http2.connect(`${secure === null ? 'http' : 'https'}://${authority}`, {
       settings: local,
-      createConnection: () => net.connect({
-        host, port, noDelay: true,
-        ...(settings.tcpKeepaliveMs !== null ? { keepAlive: true, keepAliveInitialDelay: settings.tcpKeepaliveMs } : {}),
-      }),
+      createConnection: secure === null
+        ? () => net.connect(tcp)
+        : () => {
+          const socket = tls.connect({ host, port, ...upstreamConnectOptions(secure, ['h2']) });
+          socket.setNoDelay(true);
+          if (settings.tcpKeepaliveMs !== null) socket.setKeepAlive(true, settings.tcpKeepaliveMs);
+          return socket;
+        },
     });
     const session = this.session as TrackedSession;
     session[kConnection] = this;

@@ -8,7 +8,7 @@ import { http1Protocol } from '../../../src/proxy/upstream/upstream-protocol.ts'
 import { ClusterStats } from '../../../src/proxy/telemetry/stat-objects.ts';
 
 const resources = new ClusterResources({ ...defaultLimits, retryBudget: null }, new ClusterStats('test'));
-const pool = { connectTimeoutMs: 1000, idleTimeoutMs: 1000, maxRequestsPerConnection: 0, protocol: http1Protocol, tcpKeepaliveMs: null };
+const pool = { connectTimeoutMs: 1000, idleTimeoutMs: 1000, maxRequestsPerConnection: 0, protocol: http1Protocol, tcpKeepaliveMs: null, tls: null };
 
 export function makeHost(index: number, overrides: Partial<EndpointSpec> = {}): Host {
   const address = `10.0.${index >> 8}.${index & 255}`;

@@ -1,0 +1,106 @@
+// Subject alternative name checks of a peer certificate (CertificateValidationContext
+// match_typed_subject_alt_names and the older match_subject_alt_names): a certificate passes when
+// one of its SANs satisfies one of the matchers. Matchers are exact, prefix or suffix StringMatchers,
+// optionally ignoring case; compiled once at config time.
+import type { PeerCertificate } from 'node:tls';
+import { FieldPath, bool, checkFields, message, repeated, string } from '../upstream/envoy-config.ts';
+
+/** SAN types as node:tls writes them in `subjectaltname` (`DNS:a.example, URI:spiffe://…`). */
+export type SanType = 'DNS' | 'URI' | 'EMAIL' | 'IP_ADDRESS' | 'ANY';
+
+const nodePrefixes: Record<Exclude<SanType, 'ANY'>, string> = {
+  DNS: 'DNS:', URI: 'URI:', EMAIL: 'email:', IP_ADDRESS: 'IP Address:',
+};
+
+type Kind = 'exact' | 'prefix' | 'suffix';
+
+export class SanMatcher {
+  readonly type: SanType;
+  readonly kind: Kind;
+  readonly value: string;
+  readonly ignoreCase: boolean;
+
+  constructor(type: SanType, kind: Kind, value: string, ignoreCase: boolean) {
+    this.type = type;
+    this.kind = kind;
+    this.ignoreCase = ignoreCase;
+    this.value = ignoreCase ? value.toLowerCase() : value;
+  }
+
+  matches(san: { type: SanType; value: string }): boolean {
+    if (this.type !== 'ANY' && this.type !== san.type) return false;
+    const v = this.ignoreCase ? san.value.toLowerCase() : san.value;
+    if (this.kind === 'exact') return v === this.value;
+    if (this.kind === 'prefix') return v.startsWith(this.value);
+    return v.endsWith(this.value);
+  }
+
+  /** For pool keys and messages: `DNS exact a.example`. */
+  toString(): string {
+    return `${this.type} ${this.kind}${this.ignoreCase ? ' (ignore case)' : ''} ${this.value}`;
+  }
+}
+
+/** The SANs of a certificate node:tls decoded. */
+export function subjectAltNames(cert: PeerCertificate): { type: SanType; value: string }[] {
+  const text = cert.subjectaltname;
+  if (typeof text !== 'string' || text === '') return [];
+  const out: { type: SanType; value: string }[] = [];
+  for (const entry of text.split(', ')) {
+    for (const [type, prefix] of Object.entries(nodePrefixes)) {
+      if (entry.startsWith(prefix)) {
+        let value = entry.slice(prefix.length);
+        if (value.startsWith('"') && value.endsWith('"')) value = JSON.parse(value) as string;
+        out.push({ type: type as SanType, value });
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Whether a certificate passes the matchers (no matchers: every certificate does). */
+export function certificateMatches(matchers: readonly SanMatcher[], cert: PeerCertificate): boolean {
+  if (matchers.length === 0) return true;
+  const sans = subjectAltNames(cert);
+  for (const san of sans) for (const m of matchers) if (m.matches(san)) return true;
+  return false;
+}
+
+const typedFields = new Set(['san_type', 'matcher', 'oid']);
+const sanTypes = ['SAN_TYPE_UNSPECIFIED', 'EMAIL', 'DNS', 'URI', 'IP_ADDRESS', 'OTHER_NAME'];
+const stringMatcherFields = new Set(['exact', 'prefix', 'suffix', 'contains', 'safe_regex', 'ignore_case']);
+
+/** match_typed_subject_alt_names: SubjectAltNameMatcher[]. */
+export function compileTypedSanMatchers(at: FieldPath, value: unknown): SanMatcher[] {
+  return repeated(at, value).map((v, i) => {
+    const mp = at.item(i);
+    const m = message(mp, v);
+    checkFields(mp, m, typedFields);
+    const raw = m.san_type ?? 'SAN_TYPE_UNSPECIFIED';
+    const type = typeof raw === 'number' ? sanTypes[raw] : raw;
+    if (type === 'OTHER_NAME') mp.field('san_type').reject('OTHER_NAME is not supported');
+    if (type === 'SAN_TYPE_UNSPECIFIED' || typeof type !== 'string' || !(type in nodePrefixes)) mp.field('san_type').reject(`${String(raw)} is not a SAN type (DNS, URI, EMAIL, IP_ADDRESS)`);
+    return compileStringMatcher(mp.field('matcher'), m.matcher, type as SanType);
+  });
+}
+
+/** match_subject_alt_names (deprecated in Envoy, still honoured): StringMatcher[] against any SAN. */
+export function compileUntypedSanMatchers(at: FieldPath, value: unknown): SanMatcher[] {
+  return repeated(at, value).map((v, i) => compileStringMatcher(at.item(i), v, 'ANY'));
+}
+
+function compileStringMatcher(at: FieldPath, value: unknown, type: SanType): SanMatcher {
+  const m = message(at, value);
+  checkFields(at, m, stringMatcherFields);
+  if (m.contains !== undefined && m.contains !== null) at.field('contains').reject('is not supported (exact, prefix and suffix are)');
+  if (m.safe_regex !== undefined && m.safe_regex !== null) at.field('safe_regex').reject('is not supported (exact, prefix and suffix are)');
+  const ignoreCase = bool(at.field('ignore_case'), m.ignore_case) ?? false;
+  for (const kind of ['exact', 'prefix', 'suffix'] as const) {
+    const s = string(at.field(kind), m[kind]);
+    if (s === undefined) continue;
+    if (s === '' && kind !== 'exact') at.field(kind).reject('must not be empty');
+    return new SanMatcher(type, kind, s, ignoreCase);
+  }
+  return at.reject('must set exact, prefix or suffix');
+}

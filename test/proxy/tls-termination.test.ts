@@ -165,6 +165,7 @@ describe('TLS termination with ALPN', () => {
     assert.equal(answer.status, 200);
     assert.equal(answer.seen.url, '/over-h2');
     assert.equal(answer.seen.upstream, 'web');
+    assert.equal(answer.seen.headers['x-forwarded-proto'], 'https', 'the request arrived over TLS');
     assert.equal(upstream.count, before + 1);
   });
 

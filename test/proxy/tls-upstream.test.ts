@@ -20,7 +20,7 @@ import { makeCertificateAuthority, type TestCertificateAuthority } from './suppo
 import { upstreamTls } from './support/tls-contexts.ts';
 import { startTlsUpstream, whoAnswers, type TcpUpstream } from './support/tcp-upstream.ts';
 
-type Saw = { upstream: string; servername: string | false; alpn: string | false; client: string; httpVersion: string; url: string };
+type Saw = { upstream: string; servername: string | false; alpn: string | false; client: string; httpVersion: string; url: string; scheme?: string };
 
 let ca: TestCertificateAuthority;
 let otherCa: TestCertificateAuthority;
@@ -58,7 +58,7 @@ async function startH2TlsUpstream(options: tls.TlsOptions): Promise<number> {
     const socket = stream.session!.socket as tls.TLSSocket;
     const saw: Saw = {
       upstream: 'h2', servername: (socket as tls.TLSSocket & { servername: string | false }).servername, alpn: socket.alpnProtocol ?? false,
-      client: '', httpVersion: '2', url: String(headers[':path']),
+      client: '', httpVersion: '2', url: String(headers[':path']), scheme: String(headers[':scheme']),
     };
     stream.on('error', () => {});
     stream.respond({ ':status': 200, 'content-type': 'application/json' });
@@ -180,6 +180,7 @@ describe('TLS to an HTTP/2 upstream', () => {
     assert.equal(saw!.servername, sni);
     assert.equal(saw!.httpVersion, '2');
     assert.equal(saw!.url, '/h2');
+    assert.equal(saw!.scheme, 'https', 'a request over TLS carries :scheme https');
   });
 
   it('fails the connection when no SAN matches', async () => {

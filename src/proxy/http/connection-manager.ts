@@ -268,13 +268,15 @@ export class HttpConnectionManager implements StreamOwner {
   /** Envoy's ConnectionManagerUtility::mutateRequestHeaders, for what is supported. */
   private mutateRequestHeaders(stream: HttpStream): void {
     const headers = stream.requestHeaders;
+    // A TLS-terminated connection's socket is a TLSSocket (encrypted).
+    const proto = (stream.connection.socket as { encrypted?: boolean }).encrypted === true ? 'https' : 'http';
     if (this.spec.useRemoteAddress) {
       let remote = stream.connection.socket.remoteAddress ?? '';
       if (remote.startsWith('::ffff:')) remote = remote.slice(7);
       appendForwardedFor(headers, remote);
-      setHeader(headers, 'x-forwarded-proto', 'http');
+      setHeader(headers, 'x-forwarded-proto', proto);
     } else if (!stream.hasForwardedProto) {
-      headers.push('x-forwarded-proto', 'http');
+      headers.push('x-forwarded-proto', proto);
     }
     if (stream.requestId === null && this.spec.generateRequestId) {
       stream.requestId = randomUUID();

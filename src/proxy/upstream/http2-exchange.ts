@@ -21,9 +21,9 @@ type TrackedStream = ClientHttp2Stream & { [kExchange]: Http2Exchange };
 const dropped = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'http2-settings', 'te']);
 
 /** The router's request (method, path, flat header list with `host`) → node:http2's raw header list. */
-function requestHeaders(request: PooledRequest, defaultAuthority: string): string[] {
+function requestHeaders(request: PooledRequest, defaultAuthority: string, scheme: string): string[] {
   const options = request.dispatchOptions;
-  const out = [':method', options.method, ':scheme', 'http', ':authority', defaultAuthority, ':path', options.path];
+  const out = [':method', options.method, ':scheme', scheme, ':authority', defaultAuthority, ':path', options.path];
   const raw = (options.headers ?? []) as string[];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i];
@@ -135,7 +135,7 @@ export class Http2Exchange {
     const body = (options.body ?? null) as Readable | null;
     let stream: ClientHttp2Stream;
     try {
-      stream = session.request(requestHeaders(request, defaultAuthority), { endStream: body === null });
+      stream = session.request(requestHeaders(request, defaultAuthority, session.encrypted ? 'https' : 'http'), { endStream: body === null });
     } catch (err) {
       this.fail(err as Error);
       return;

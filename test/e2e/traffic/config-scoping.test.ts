@@ -3,32 +3,21 @@
 // the sidecar, and TLS services told apart by SNI on an outbound TCP listener (passthrough).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import tls from 'node:tls';
 import { assertNoLeakedProcesses, waitFor } from '../../harness/process.ts';
-import { makeCertificates, type TestCertificates } from '../../proxy/support/tls-certs.ts';
 import { Scenario, httpCall, requests, tally, type Client } from './scenario.ts';
+import { startTlsBackends, type TlsBackends } from './tls-backends.ts';
 
 let s: Scenario;
 let client: Client;
-let certs: TestCertificates;
-const backends: tls.Server[] = [];
+let backends: TlsBackends;
 const web = (path: string, headers: Record<string, string> = {}, method = 'GET') =>
   httpCall(client.outboundPort, path, { host: 'web:8080', ...headers }, method);
-
-async function tlsBackend(name: string): Promise<number> {
-  const c = certs.certificates.get(name)!;
-  const server = tls.createServer({ key: c.key, cert: c.cert }, (socket) => socket.end(`${name}\n`));
-  backends.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as net.AddressInfo).port;
-}
 
 /** The common name of the certificate the backend reached with this SNI presents (CA-verified; the name is not checked). */
 function tlsHello(servername: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const ca = [...certs.certificates.values()].map((c) => c.cert);
-    const socket = tls.connect({ host: '127.0.0.1', port: client.tcpPort(443), servername, ca, checkServerIdentity: () => undefined }, () => {
+    const socket = tls.connect({ host: '127.0.0.1', port: client.tcpPort(443), servername, ca: backends.ca, checkServerIdentity: () => undefined }, () => {
       socket.end();
       resolve(socket.getPeerCertificate().subject.CN as string);
     });
@@ -37,20 +26,10 @@ function tlsHello(servername: string): Promise<string> {
 }
 
 before(async () => {
-  certs = await makeCertificates(['a.example.com', 'b.example.com']);
-  const ports = { a: await tlsBackend('a.example.com'), b: await tlsBackend('b.example.com') };
+  backends = await startTlsBackends(['a.example.com', 'b.example.com']);
   s = await Scenario.start();
   await s.applyFile('services.yaml');
-  await s.mesh.apply(['a', 'b'].map((n) => `apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: secure-${n}, namespace: default }
-spec:
-  hosts: [${n}.example.com]
-  location: MESH_EXTERNAL
-  resolution: STATIC
-  ports: [{ number: 443, name: tls, protocol: TLS }]
-  endpoints: [{ address: 127.0.0.1, ports: { tls: ${ports[n as 'a' | 'b']} } }]
-`).join('---\n'));
+  await s.mesh.apply(backends.serviceEntries);
   await s.workload({ service: 'web', version: 'v1' });
   await s.workload({ service: 'web', version: 'v2' });
   await s.workload({ service: 'mirror' });
@@ -60,8 +39,7 @@ spec:
 });
 after(async () => {
   await s?.stop();
-  for (const b of backends) b.close();
-  await certs?.remove();
+  await backends?.close();
   assertNoLeakedProcesses();
 });
 

@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import tls from 'node:tls';
 import { assertNoLeakedProcesses, waitFor } from '../../harness/process.ts';
-import { makeCertificates, type TestCertificates } from '../../proxy/support/tls-certs.ts';
 import { Scenario, httpCall } from './scenario.ts';
+import { startTlsBackends, type TlsBackends } from './tls-backends.ts';
 
 let s: Scenario;
-let certs: TestCertificates;
-const backends: tls.Server[] = [];
+let backends: TlsBackends;
 let httpPort: number;
 let tlsPort: number;
 
@@ -24,18 +23,9 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** A TLS server that answers each connection with its name, then closes. */
-async function tlsBackend(name: string): Promise<number> {
-  const c = certs.certificates.get(name)!;
-  const server = tls.createServer({ key: c.key, cert: c.cert }, (socket) => socket.end(`${name}\n`));
-  backends.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.address() as net.AddressInfo).port;
-}
-
 function tlsHello(servername: string): Promise<{ peer: string; text: string }> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port: tlsPort, servername, ca: [...certs.certificates.values()].map((c) => c.cert) }, () => {
+    const socket = tls.connect({ host: '127.0.0.1', port: tlsPort, servername, ca: backends.ca }, () => {
       const peer = socket.getPeerCertificate().subject.CN as string;
       let text = '';
       socket.setEncoding('utf8');
@@ -47,40 +37,18 @@ function tlsHello(servername: string): Promise<{ peer: string; text: string }> {
 }
 
 before(async () => {
-  certs = await makeCertificates(['a.example.com', 'b.example.com']);
-  const [aPort, bPort] = [await tlsBackend('a.example.com'), await tlsBackend('b.example.com')];
+  backends = await startTlsBackends(['a.example.com', 'b.example.com']);
   [httpPort, tlsPort] = [await freePort(), await freePort()];
   s = await Scenario.start();
   await s.applyFile('services.yaml');
   await s.workload({ service: 'web' });
-  // One ServiceEntry per TLS backend, each with its endpoint on 127.0.0.1.
-  await s.mesh.apply(`apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: secure, namespace: default }
-spec:
-  hosts: [a.example.com]
-  location: MESH_EXTERNAL
-  resolution: STATIC
-  ports: [{ number: 443, name: tls, protocol: TLS }]
-  endpoints: [{ address: 127.0.0.1, ports: { tls: ${aPort} } }]
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: { name: secure-b, namespace: default }
-spec:
-  hosts: [b.example.com]
-  location: MESH_EXTERNAL
-  resolution: STATIC
-  ports: [{ number: 443, name: tls, protocol: TLS }]
-  endpoints: [{ address: 127.0.0.1, ports: { tls: ${bPort} } }]
-`);
+  await s.mesh.apply(backends.serviceEntries);
   await s.mesh.apply(Scenario.yaml('gateway.yaml').replaceAll('HTTP_PORT', String(httpPort)).replaceAll('TLS_PORT', String(tlsPort)));
   await s.mesh.startProxy({ name: 'ingressgateway', labels: { istio: 'ingressgateway' }, outbound: false, extraArgs: ['--gateway'] });
 });
 after(async () => {
   await s?.stop();
-  for (const b of backends) b.close();
-  await certs?.remove();
+  await backends?.close();
   assertNoLeakedProcesses();
 });
 

@@ -169,6 +169,8 @@ const c = (name: string) => ({ envoy_cluster_name: name });
 
 describe('HTTP/2 downstream (h2c)', () => {
   it('serves h2c and HTTP/1.1 on the same listener (codec_type AUTO), mapping pseudo-headers to the HTTP/1.1 request', async () => {
+    const stats = harness.stats.httpConnectionManager('auto');
+    const [h1Before, h2Before] = [stats.downstreamCxHttp1Total, stats.downstreamCxHttp2Total];
     const s = session();
     const reply = await request(s, '/h1/x?q=1', { method: 'POST', authority: 'reviews:9080', headers: { 'x-custom': 'yes' }, body: 'hello' });
     assert.equal(reply.status, 200);
@@ -185,6 +187,7 @@ describe('HTTP/2 downstream (h2c)', () => {
     const h1reply = await send(port, '/h1/plain');
     assert.equal(h1reply.status, 200);
     assert.equal((JSON.parse(h1reply.body) as { httpVersion: string }).httpVersion, '1.1');
+    assert.deepEqual([stats.downstreamCxHttp1Total - h1Before, stats.downstreamCxHttp2Total - h2Before], [1, 1], 'one connection per codec');
   });
 
   it('drops hop-by-hop headers of an HTTP/1.1 upstream response (HTTP/2 forbids them)', async () => {

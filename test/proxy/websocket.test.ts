@@ -88,6 +88,8 @@ function upgradeRequest(port: number, path: string, upgrade = 'websocket'): Prom
 
 describe('WebSocket', () => {
   it('echoes through one proxy, many messages over one connection, beyond the route timeout', async () => {
+    const stats = proxyA.stats.httpConnectionManager('direct');
+    const upgradesBefore = stats.downstreamCxUpgradesTotal;
     const ws = await open(portA);
     for (let i = 0; i < 50; i++) assert.equal(await roundTrip(ws, `message ${i}`), `message ${i}`);
     // Idle for longer than the route timeout: the upgraded connection is not subject to it.
@@ -99,6 +101,9 @@ describe('WebSocket', () => {
     assert.equal(headers.upgrade, 'websocket');
     assert.match(String(headers.connection), /upgrade/i);
     assert.ok(headers['x-request-id'], 'the upgrade request went through the connection manager');
+    assert.equal(stats.downstreamCxUpgradesTotal, upgradesBefore + 1, 'counted as an upgraded connection');
+    assert.ok(stats.downstreamCxUpgradesActive >= 1, 'open while the tunnel is');
+    assert.ok(stats.downstreamCxHttp1Total >= 1, 'served by the HTTP/1.1 codec');
   });
 
   it('echoes through two proxies', async () => {

@@ -136,6 +136,7 @@ export class HttpConnectionManager implements StreamOwner {
       conn.socket.destroy();
       return;
     }
+    this.stats.downstreamCxHttp1Total++;
     this.server.emit('connection', conn.socket);
     // Reserved listeners accept with pauseOnConnect, and sniffed connections are paused; node:http does
     // not resume such a socket itself.
@@ -147,6 +148,7 @@ export class HttpConnectionManager implements StreamOwner {
       conn.socket.destroy();
       return;
     }
+    this.stats.downstreamCxHttp2Total++;
     // The session reads what the socket already holds (the preface put back) itself: no resume here.
     this.handingOver = conn;
     try {

@@ -297,7 +297,11 @@ export class UpgradeRelay implements StreamUpgrade, StreamUpstream {
     if (this.upstreamHead !== null && this.upstreamHead.length > 0) down.write(this.upstreamHead);
     down.pipe(up);
     up.pipe(down);
+    const stats = this.stream.owner.stats;
+    stats.downstreamCxUpgradesTotal++;
+    stats.downstreamCxUpgradesActive++;
     up.once('close', () => {
+      stats.downstreamCxUpgradesActive--;
       this.finish();
       down.destroySoon();
     });

@@ -105,6 +105,12 @@ export class HttpConnectionManagerStats {
   readonly labels: { envoy_http_conn_manager_prefix: string };
   downstreamCxTotal = 0;
   downstreamCxActive = 0;
+  /** Connections by the codec that served them (HTTP/1.1 or HTTP/2). */
+  downstreamCxHttp1Total = 0;
+  downstreamCxHttp2Total = 0;
+  /** Upgraded connections (WebSocket) relayed after a 101. */
+  downstreamCxUpgradesTotal = 0;
+  downstreamCxUpgradesActive = 0;
   downstreamRqTotal = 0;
   downstreamRqActive = 0;
   /** Indexed by status class (1..5). */

@@ -152,6 +152,18 @@ export class ProxyStats {
     this.gauge('envoy_http_downstream_cx_active', 'Active downstream connections', hcm, (emit) => {
       for (const s of hcms.values()) emit(s.labels, s.downstreamCxActive);
     });
+    this.counter('envoy_http_downstream_cx_http1_total', 'Downstream HTTP/1.1 connections', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamCxHttp1Total);
+    });
+    this.counter('envoy_http_downstream_cx_http2_total', 'Downstream HTTP/2 connections', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamCxHttp2Total);
+    });
+    this.counter('envoy_http_downstream_cx_upgrades_total', 'Upgraded downstream connections (WebSocket)', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamCxUpgradesTotal);
+    });
+    this.gauge('envoy_http_downstream_cx_upgrades_active', 'Upgraded downstream connections open now', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamCxUpgradesActive);
+    });
     this.counter('envoy_http_downstream_rq_total', 'Downstream requests', hcm, (emit) => {
       for (const s of hcms.values()) emit(s.labels, s.downstreamRqTotal);
     });

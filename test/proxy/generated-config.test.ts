@@ -16,6 +16,7 @@ after(async () => {
 });
 
 type Listener = { address?: { socket_address?: { port_value?: number } } };
+type DnsCluster = { type?: string; load_assignment?: { endpoints?: { lb_endpoints?: { endpoint?: Listener & { address?: { socket_address?: { address?: string } } } }[] }[] } };
 
 describe('generated config', () => {
   for (const name of cases) {
@@ -27,10 +28,24 @@ describe('generated config', () => {
         if (copy.address?.socket_address) copy.address.socket_address.port_value = 0;
         return copy;
       });
+      // DNS clusters resolve their names at once: point them at localhost, so no query leaves the machine.
+      const clusters = (resources[TypeUrl.Cluster] ?? []).map((c) => {
+        const copy = structuredClone(c) as DnsCluster;
+        if (copy.type === 'STRICT_DNS' || copy.type === 'LOGICAL_DNS') {
+          let n = 0;
+          for (const group of copy.load_assignment?.endpoints ?? []) {
+            for (const e of group.lb_endpoints ?? []) {
+              const sa = e.endpoint?.address?.socket_address;
+              if (sa) Object.assign(sa, { address: 'localhost', port_value: 40000 + n++ });
+            }
+          }
+        }
+        return copy;
+      });
       const harness = new Harness();
       harnesses.push(harness);
       await harness.apply({
-        clusters: resources[TypeUrl.Cluster] ?? [],
+        clusters,
         endpoints: resources[TypeUrl.ClusterLoadAssignment] ?? [],
         listeners,
         routes: resources[TypeUrl.RouteConfiguration] ?? [],

@@ -3,12 +3,13 @@
 // cluster-policy.ts); locality load balancing needs the proxy's locality and is applied in endpoints.ts
 // and locality.ts.
 import { TypeUrl } from '../../xds/type-urls.ts';
-import type { MeshSnapshot, ProxyNode, Service } from '../registry/model.ts';
+import type { Endpoint, MeshSnapshot, ProxyNode, Service } from '../registry/model.ts';
+import { assignment, usesDns } from './endpoints.ts';
 import { applyClusterPolicy, defaultLbPolicy } from './cluster-policy.ts';
 import { duration, socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { applyLocalityConfig } from './locality.ts';
 import { blackHoleClusterName, inboundClusterName, outboundClusterName } from './names.ts';
-import { destinationRuleFor, subsetsOf } from './subsets.ts';
+import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
 import { effectivePolicy } from './traffic-policy.ts';
 
 const connectTimeout = duration(10_000); // Istio's default connectTimeout
@@ -20,12 +21,11 @@ export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warni
   for (const service of snapshot.services) {
     const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
     const where = dr ? `DestinationRule ${dr.metadata.namespace}/${dr.metadata.name}` : '';
-    if (service.resolution.startsWith('DNS')) {
-      warnings.push(`ServiceEntry host ${service.hostname}: resolution ${service.resolution} is not supported yet; only endpoints given as IP addresses are used`);
-    }
+    const dns = usesDns(service, proxy);
     for (const port of service.ports) {
       for (const subset of [undefined, ...subsetsOf(dr)]) {
-        const cluster = edsCluster(outboundClusterName(port.number, subset?.name ?? '', service.hostname));
+        const name = outboundClusterName(port.number, subset?.name ?? '', service.hostname);
+        const cluster = dns ? dnsCluster(name, service, endpointsForSubset(service.endpoints.get(port.number) ?? [], subset), warnings) : edsCluster(name);
         const policy = effectivePolicy(dr, subset, port.number);
         applyClusterPolicy(cluster, policy, { protocol: port.protocol, where, warnings });
         applyLocalityConfig(cluster, policy, proxy);
@@ -43,6 +43,28 @@ function forProxylessClient(cluster: EnvoyResource): void {
   delete cluster.round_robin_lb_config;
   delete cluster.least_request_lb_config;
   delete cluster.maglev_lb_config;
+}
+
+/**
+ * A DNS service (resolution DNS or DNS_ROUND_ROBIN): the proxy resolves the endpoints' names itself,
+ * STRICT_DNS (every address) or LOGICAL_DNS (the first address of one name), with Istio's settings.
+ */
+function dnsCluster(name: string, service: Service, endpoints: Endpoint[], warnings: string[]): EnvoyResource {
+  const logical = service.resolution === 'DNS_ROUND_ROBIN';
+  if (logical && endpoints.length > 1) {
+    warnings.push(`ServiceEntry host ${service.hostname}: resolution DNS_ROUND_ROBIN uses one endpoint; ${endpoints[0].address} is used, ${endpoints.length - 1} more are not`);
+  }
+  const load = assignment(name, logical ? endpoints.slice(0, 1) : endpoints);
+  return {
+    name,
+    type: logical ? 'LOGICAL_DNS' : 'STRICT_DNS',
+    connect_timeout: connectTimeout,
+    lb_policy: defaultLbPolicy,
+    dns_lookup_family: 'V4_ONLY',
+    dns_refresh_rate: duration(60_000),
+    respect_dns_ttl: true,
+    load_assignment: load,
+  };
 }
 
 function edsCluster(name: string): EnvoyResource {

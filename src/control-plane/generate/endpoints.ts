@@ -1,7 +1,8 @@
 // ClusterLoadAssignments for every outbound EDS cluster, grouped by locality as gRPC's xDS client
 // requires (each locality with a load_balancing_weight, or it is dropped).
-import type { Endpoint, MeshSnapshot, ProxyNode } from '../registry/model.ts';
+import type { Endpoint, MeshSnapshot, ProxyNode, Service } from '../registry/model.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
+import { isIpAddress } from './hosts.ts';
 import { blackHoleClusterName, outboundClusterName } from './names.ts';
 import { applyLocalityToAssignment } from './locality.ts';
 import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
@@ -10,11 +11,13 @@ import { effectivePolicy } from './traffic-policy.ts';
 export function endpointAssignments(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
   const out: EnvoyResource[] = [assignment(blackHoleClusterName, [])];
   for (const service of snapshot.services) {
+    // DNS services' clusters carry their names inline (clusters.ts); proxyless clients get IPs only.
+    if (usesDns(service, proxy)) continue;
     const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
     for (const port of service.ports) {
       const all = service.endpoints.get(port.number) ?? [];
       for (const subset of [undefined, ...subsetsOf(dr)]) {
-        const cla = assignment(outboundClusterName(port.number, subset?.name ?? '', service.hostname), endpointsForSubset(all, subset));
+        const cla = assignment(outboundClusterName(port.number, subset?.name ?? '', service.hostname), endpointsForSubset(all, subset).filter((e) => isIpAddress(e.address)));
         applyLocalityToAssignment(cla, effectivePolicy(dr, subset, port.number), proxy);
         out.push(cla);
       }
@@ -23,7 +26,12 @@ export function endpointAssignments(snapshot: MeshSnapshot, proxy: ProxyNode): E
   return out;
 }
 
-function assignment(clusterName: string, endpoints: Endpoint[]): EnvoyResource {
+/** Whether this proxy gets the service as a DNS cluster (sidecars and gateways; gRPC's client balances IPs it is given). */
+export function usesDns(service: Service, proxy: ProxyNode): boolean {
+  return service.resolution.startsWith('DNS') && !proxy.proxyless;
+}
+
+export function assignment(clusterName: string, endpoints: Endpoint[]): EnvoyResource {
   const byLocality = new Map<string, Endpoint[]>();
   for (const e of endpoints) {
     const list = byLocality.get(e.locality);

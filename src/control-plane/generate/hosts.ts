@@ -37,3 +37,8 @@ export function hostAliases(service: Service, port: number, suffix: string, from
   if (withoutPort) out.push(...names);
   return out;
 }
+
+/** An IPv4 or IPv6 literal (the registry keeps names only for DNS services). */
+export function isIpAddress(address: string): boolean {
+  return /^\d{1,3}(\.\d{1,3}){3}$/.test(address) || address.includes(':');
+}

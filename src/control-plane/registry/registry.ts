@@ -90,14 +90,19 @@ export function buildMeshSnapshot(input: RegistryInput): MeshSnapshot {
       if (seen.has(host)) continue;
       seen.add(host);
       const endpoints = new Map<number, Endpoint[]>();
+      const dns = (spec.resolution ?? 'NONE').startsWith('DNS');
       for (const port of ports) {
         const list: Endpoint[] = [];
         for (const w of members) {
           const p = endpointPort(w, port);
           if (p === undefined || w.address === '') continue;
-          // Hostnames need DNS resolution, which is not done yet: only IP endpoints are used.
-          if (!isIP(w.address)) continue;
+          // Names are resolved by the proxies, for DNS services only (Istio's rule); elsewhere only IPs count.
+          if (!dns && !isIP(w.address)) continue;
           list.push({ address: w.address, port: p, labels: w.labels, locality: w.locality, weight: w.weight, serviceAccount: w.serviceAccount, workload: w.key });
+        }
+        // A DNS service without endpoints or selector resolves its own host name (Istio).
+        if (dns && list.length === 0 && (spec.endpoints ?? []).length === 0 && !selector) {
+          list.push({ address: host, port: port.targetPort ?? port.number, labels: {}, locality: '', weight: 1, serviceAccount: '', workload: `ServiceEntry/${se.metadata.namespace}/${se.metadata.name}` });
         }
         endpoints.set(port.number, list);
       }

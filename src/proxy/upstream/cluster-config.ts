@@ -45,11 +45,24 @@ export type PoolSettings = {
   tls: UpstreamTlsSpec | null;
 };
 
+/** Address families to ask DNS for (Envoy's dns_lookup_family). */
+export type DnsFamily = 'V4_ONLY' | 'V6_ONLY' | 'AUTO' | 'V4_PREFERRED' | 'ALL';
+
+export type DnsSettings = {
+  /** dns_refresh_rate (Envoy's default 5 s). */
+  refreshMs: number;
+  family: DnsFamily;
+  /** The assignment whose endpoint addresses are names (or IP addresses, used as they are). */
+  assignment: AssignmentSpec;
+};
+
 export type ClusterSpec = {
   name: string;
   /** Name used in stats (alt_stat_name, else name). */
   statName: string;
-  type: 'EDS' | 'STATIC';
+  type: 'EDS' | 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS';
+  /** STRICT_DNS / LOGICAL_DNS: how the load_assignment's names are resolved; null for other types. */
+  dns: DnsSettings | null;
   /** EDS: the ClusterLoadAssignment's name (eds_cluster_config.service_name, else the cluster name). */
   edsServiceName: string;
   lbPolicy: string;
@@ -114,7 +127,10 @@ export function compileCluster(value: unknown): ClusterSpec {
   checkFields(root, c, new Set([...clusterFields, ...lbConfigFields]));
 
   const type = (c.type ?? 'STATIC') as string;
-  if (type !== 'EDS' && type !== 'STATIC') throw root.field('type').error(`${type} is not supported (EDS and STATIC are)`);
+  if (type !== 'EDS' && type !== 'STATIC' && type !== 'STRICT_DNS' && type !== 'LOGICAL_DNS') {
+    throw root.field('type').error(`${type} is not supported (EDS, STATIC, STRICT_DNS and LOGICAL_DNS are)`);
+  }
+  const isDns = type === 'STRICT_DNS' || type === 'LOGICAL_DNS';
 
   const lbPolicy = (c.lb_policy ?? 'ROUND_ROBIN') as string;
   const lb = compileLoadBalancer(root, c, lbPolicy, lbConfigFields);
@@ -129,8 +145,19 @@ export function compileCluster(value: unknown): ClusterSpec {
   }
 
   let staticAssignment: AssignmentSpec | null = null;
-  if (isPresent(c.load_assignment)) {
-    if (type !== 'STATIC') root.field('load_assignment').reject('is only supported for STATIC clusters');
+  let dns: DnsSettings | null = null;
+  if (isDns) {
+    const assignment = compileAssignment(`Cluster ${name} load_assignment`, c.load_assignment ?? {}, name, true);
+    if (type === 'LOGICAL_DNS' && assignment.endpoints.length !== 1) {
+      root.field('load_assignment').reject(`LOGICAL_DNS clusters take exactly one endpoint (${assignment.endpoints.length} given)`);
+    }
+    const refresh = durationMs(root.field('dns_refresh_rate'), c.dns_refresh_rate) ?? 5000;
+    if (refresh < 1) root.field('dns_refresh_rate').reject('must be at least 1ms');
+    const family = (c.dns_lookup_family ?? 'AUTO') as string;
+    if (!['V4_ONLY', 'V6_ONLY', 'AUTO', 'V4_PREFERRED', 'ALL'].includes(family)) root.field('dns_lookup_family').reject(`${family} is not a known lookup family`);
+    dns = { refreshMs: refresh, family: family as DnsFamily, assignment };
+  } else if (isPresent(c.load_assignment)) {
+    if (type !== 'STATIC') root.field('load_assignment').reject('is only supported for STATIC, STRICT_DNS and LOGICAL_DNS clusters');
     staticAssignment = compileAssignment(`Cluster ${name} load_assignment`, c.load_assignment, name);
   } else if (type === 'STATIC') {
     staticAssignment = { clusterName: name, endpoints: [], overprovisioningFactor: defaultOverprovisioningFactor };
@@ -163,7 +190,8 @@ export function compileCluster(value: unknown): ClusterSpec {
   return {
     name,
     statName: string(root.field('alt_stat_name'), c.alt_stat_name) || name,
-    type,
+    type: type as ClusterSpec['type'],
+    dns,
     edsServiceName,
     lbPolicy,
     lb,

@@ -8,6 +8,7 @@ import { ClusterResources } from './circuit-breakers.ts';
 import { compileCluster, type ClusterSpec } from './cluster-config.ts';
 import { Cluster } from './cluster.ts';
 import { compileAssignment, type AssignmentSpec } from './endpoint-config.ts';
+import { DnsResolution } from './dns-resolution.ts';
 import { ConfigRejectedError } from './envoy-config.ts';
 
 export type ClusterSet = ReadonlyMap<string, Cluster>;
@@ -18,6 +19,8 @@ export class ClusterManager {
   private assignments = new Map<string, AssignmentSpec>();
   private readonly resources = new Map<string, ClusterResources>();
   private readonly retiring = new Map<Cluster, Promise<void>>();
+  /** The name resolution of each STRICT_DNS / LOGICAL_DNS cluster in force. */
+  private readonly dnsResolutions = new Map<Cluster, DnsResolution>();
   private readonly stats: ProxyStats;
   private readonly logger: Logger;
   private readonly maxIdle: number;
@@ -45,7 +48,13 @@ export class ClusterManager {
         continue;
       }
       const cluster = new Cluster(spec, this.resourcesFor(spec), this.maxIdle, old);
-      cluster.setAssignment(spec.type === 'STATIC' ? spec.staticAssignment! : this.assignments.get(spec.edsServiceName));
+      if (spec.dns !== null) {
+        const resolution = new DnsResolution(cluster, spec.dns, this.logger);
+        this.dnsResolutions.set(cluster, resolution);
+        resolution.start();
+      } else {
+        cluster.setAssignment(spec.type === 'STATIC' ? spec.staticAssignment! : this.assignments.get(spec.edsServiceName));
+      }
       next.set(spec.name, cluster);
       if (old) this.retire(old);
     }
@@ -84,6 +93,8 @@ export class ClusterManager {
 
   /** Closes every connection now. */
   destroy(): void {
+    for (const resolution of this.dnsResolutions.values()) resolution.stop();
+    this.dnsResolutions.clear();
     for (const cluster of this.current.values()) cluster.destroy();
     for (const cluster of this.retiring.keys()) cluster.destroy();
     this.current = new Map();
@@ -101,6 +112,8 @@ export class ClusterManager {
   }
 
   private retire(cluster: Cluster): void {
+    this.dnsResolutions.get(cluster)?.stop();
+    this.dnsResolutions.delete(cluster);
     this.retiring.set(cluster, cluster.close().then(() => { this.retiring.delete(cluster); }));
   }
 }

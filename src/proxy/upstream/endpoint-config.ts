@@ -62,8 +62,12 @@ function healthOf(at: FieldPath, status: unknown): EndpointHealth {
   }
 }
 
-/** Compiles one assignment; `resource` names it in errors (e.g. `ClusterLoadAssignment reviews`). */
-export function compileAssignment(resource: string, value: unknown, clusterName?: string): AssignmentSpec {
+/**
+ * Compiles one assignment; `resource` names it in errors (e.g. `ClusterLoadAssignment reviews`).
+ * `hostnames`: endpoint addresses may be DNS names (the load_assignment of a STRICT_DNS or LOGICAL_DNS
+ * cluster, resolved by dns-resolution.ts); elsewhere they must be IP addresses.
+ */
+export function compileAssignment(resource: string, value: unknown, clusterName?: string, hostnames = false): AssignmentSpec {
   const root = new FieldPath(resource);
   const cla = message(root, value);
   checkFields(root, cla, assignmentFields);
@@ -94,7 +98,7 @@ export function compileAssignment(resource: string, value: unknown, clusterName?
     localityWeights.set(localityKey, (localityWeights.get(localityKey) ?? 0) + localityWeight);
     repeated(lp.field('lb_endpoints'), l.lb_endpoints).forEach((lbEndpoint, j) => {
       const jp = lp.field('lb_endpoints').item(j);
-      const ep = compileLbEndpoint(jp, lbEndpoint, priority, locality);
+      const ep = compileLbEndpoint(jp, lbEndpoint, priority, locality, hostnames);
       const existing = byKey.get(ep.key);
       if (existing === undefined) {
         byKey.set(ep.key, ep);
@@ -119,7 +123,7 @@ function localityName(at: FieldPath, value: unknown): string {
   return `${part('region')}/${part('zone')}/${part('sub_zone')}`;
 }
 
-function compileLbEndpoint(at: FieldPath, value: unknown, priority: number, locality: string): EndpointSpec {
+function compileLbEndpoint(at: FieldPath, value: unknown, priority: number, locality: string, hostnames: boolean): EndpointSpec {
   const lbe: Message = message(at, value);
   checkFields(at, lbe, lbEndpointFields);
   const endpoint = optionalMessage(at.field('endpoint'), lbe.endpoint);
@@ -130,7 +134,10 @@ function compileLbEndpoint(at: FieldPath, value: unknown, priority: number, loca
   if (!isPresent(endpoint.address)) ap.reject('is required');
   const { address, port } = socketAddress(ap, endpoint.address, false);
   const family = isIP(address);
-  if (family === 0) ap.field('socket_address').field('address').reject(`${address} is not an IP address`);
+  if (family === 0 && !hostnames) ap.field('socket_address').field('address').reject(`${address} is not an IP address`);
+  if (family === 0 && !/^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/.test(address)) {
+    ap.field('socket_address').field('address').reject(`${address} is neither an IP address nor a DNS name`);
+  }
   const weight = uintWrapper(at.field('load_balancing_weight'), lbe.load_balancing_weight) ?? 1;
   if (weight < 1) at.field('load_balancing_weight').reject('must be at least 1');
   return {

@@ -1,6 +1,7 @@
 // Config that shapes what a client's sidecar sees, on live traffic: a delegate VirtualService merged
 // into its root, exportTo hiding a VirtualService from other namespaces, a CORS preflight answered by
-// the sidecar, and TLS services told apart by SNI on an outbound TCP listener (passthrough).
+// the sidecar, a DNS-resolved ServiceEntry, and TLS services told apart by SNI on an outbound TCP
+// listener (passthrough).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import tls from 'node:tls';
@@ -30,8 +31,19 @@ before(async () => {
   s = await Scenario.start();
   await s.applyFile('services.yaml');
   await s.mesh.apply(backends.serviceEntries);
-  await s.workload({ service: 'web', version: 'v1' });
+  const webV1 = await s.workload({ service: 'web', version: 'v1' });
   await s.workload({ service: 'web', version: 'v2' });
+  // An external service resolved by DNS: the sidecar resolves `localhost` itself.
+  await s.mesh.apply(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: { name: by-name, namespace: default }
+spec:
+  hosts: [by-name.example.com]
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports: [{ number: 8080, name: http, protocol: HTTP }]
+  endpoints: [{ address: localhost, ports: { http: ${webV1.app.ready.port} } }]
+`);
   await s.workload({ service: 'mirror' });
   client = await s.client({ outboundTcp: [443] });
   await s.applyFile('delegate-export.yaml');
@@ -50,6 +62,15 @@ test('a delegate VirtualService is merged into its root: narrower matches, inher
   assert.equal(v2.headers['x-root'], 'api', 'the delegate rule inherits the root rule\'s header operations');
   assert.equal((await web('/api/other')).headers['x-served-by'], 'web-v1', 'the delegate\'s catch-all stays inside the root\'s /api');
   assert.equal((await web('/')).headers['x-root'], undefined, 'the root\'s other rule is not the delegate\'s');
+});
+
+test('a ServiceEntry with DNS resolution: the sidecar resolves the endpoint\'s name and sends there', async () => {
+  const r = await waitFor('the name resolved', async () => {
+    const reply = await httpCall(client.outboundPort, '/dns', { host: 'by-name.example.com:8080' });
+    return reply.status === 200 ? reply : false;
+  }, 15_000);
+  assert.equal(r.headers['x-served-by'], 'web-v1');
+  assert.equal(r.json.path, '/dns');
 });
 
 test('a VirtualService exported to another namespace does not apply to this client', async () => {

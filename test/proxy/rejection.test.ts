@@ -62,7 +62,7 @@ describe('rejected clusters', () => {
   const cases: [string, object, RegExp][] = [
     ['an unsupported lb_policy', edsCluster(reviews, { lb_policy: 'CLUSTER_PROVIDED' }),
       /^Cluster outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local: lb_policy CLUSTER_PROVIDED is not supported/],
-    ['an unsupported cluster type', edsCluster(reviews, { type: 'STRICT_DNS' }), /: type STRICT_DNS is not supported/],
+    ['an unsupported cluster type', edsCluster(reviews, { type: 'ORIGINAL_DST' }), /: type ORIGINAL_DST is not supported/],
     ['outlier detection extensions', edsCluster(reviews, { outlier_detection: { consecutive_5xx: { value: 3 }, monitors: [{ name: 'custom' }] } }),
       /: outlier_detection\.monitors is not supported/],
     ['a max_ejection_time below base_ejection_time', edsCluster(reviews, { outlier_detection: { base_ejection_time: { seconds: '30' }, max_ejection_time: { seconds: '10' } } }),

@@ -3,7 +3,8 @@
 // refused with the reason.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { compileRe2, re2ToJs } from '../../src/proxy/http/routing/re2.ts';
+import { translateRe2 } from '../../src/api/re2.ts';
+import { compileRe2 } from '../../src/proxy/http/routing/re2.ts';
 
 const full = (pattern: string) => compileRe2(pattern, '', true);
 
@@ -33,8 +34,11 @@ test('POSIX and Unicode classes', () => {
   assert.ok(full('[]a]+').test(']a]'), 'a ] first in a class is a literal');
 });
 
-test('what cannot be translated is refused with the reason', () => {
-  assert.match((re2ToJs('(?U)a+') as { problem: string }).problem, /ungreedy/);
-  assert.match((re2ToJs('[[:nope:]]') as { problem: string }).problem, /unknown character class/);
+test('what cannot be translated, or RE2 rejects, is refused with the reason', () => {
+  assert.throws(() => full('(?U)a+'), /ungreedy/);
+  assert.throws(() => full('[[:^alpha:]]'), /negated POSIX class/);
+  assert.match((translateRe2('[[:nope:]]') as { problem: string }).problem, /invalid character class range/);
   assert.throws(() => full('a)'), /unmatched/);
+  assert.throws(() => full('a(?=b)'), /lookahead/, 'RE2 has no lookahead, whoever sent the config');
+  assert.throws(() => full('(a)\\1'), /backreference/);
 });

@@ -21,6 +21,7 @@ import type { Host } from '../host.ts';
 import { computePriorityLoad, excludedPriorityLoad, priorityAvailability, type PriorityAvailability, type PriorityCounts } from './priority-load.ts';
 import { emptyLoadBalancer, priorityBit, type CompiledLoadBalancer, type LoadBalancer } from './registry.ts';
 import { slowStartFactor } from './slow-start.ts';
+import { SmoothWeightedRotation } from './smooth-weighted.ts';
 
 export type SelectionSettings = {
   lb: CompiledLoadBalancer;
@@ -51,26 +52,15 @@ class PriorityGroup {
 /** Smooth weighted round robin over the localities of a priority, each with its own balancer. */
 class LocalityPicker {
   readonly balancers: readonly LoadBalancer[];
-  readonly weights: Float64Array;
-  readonly current: Float64Array;
-  readonly total: number;
+  readonly rotation: SmoothWeightedRotation;
 
   constructor(balancers: LoadBalancer[], weights: number[]) {
     this.balancers = balancers;
-    this.weights = Float64Array.from(weights);
-    this.current = new Float64Array(weights.length);
-    this.total = weights.reduce((a, b) => a + b, 0);
+    this.rotation = new SmoothWeightedRotation(Float64Array.from(weights));
   }
 
   pick(): Host | null {
-    const { weights, current } = this;
-    let best = 0;
-    for (let i = 0; i < weights.length; i++) {
-      current[i] += weights[i];
-      if (current[i] > current[best]) best = i;
-    }
-    current[best] -= this.total;
-    return this.balancers[best].pick();
+    return this.balancers[this.rotation.next()].pick();
   }
 }
 

@@ -1,12 +1,12 @@
 // ROUND_ROBIN (Envoy's default lb_policy). Equal weights: a plain rotating index, started at a random
 // offset so that many proxies do not all hit the first endpoint first (as Envoy does). Unequal weights
-// (endpoint weights, locality-normalised weights or slow start): smooth weighted round robin (nginx's
-// algorithm): over every cycle each host is chosen in proportion to its weight, interleaved rather
-// than in bursts (Envoy's EDF scheduler gives the same proportions).
+// (endpoint weights, locality-normalised weights or slow start): smooth weighted round robin
+// (smooth-weighted.ts).
 import { FieldPath, checkFields, type Message } from '../../envoy-config.ts';
 import type { Host } from '../../host.ts';
 import { emptyLoadBalancer, equalWeights, registerLoadBalancer, type CompiledLoadBalancer, type LoadBalancer } from '../registry.ts';
 import { compileSlowStart } from '../slow-start.ts';
+import { SmoothWeightedRotation } from '../smooth-weighted.ts';
 
 class RoundRobin implements LoadBalancer {
   readonly hosts: readonly Host[];
@@ -26,26 +26,15 @@ class RoundRobin implements LoadBalancer {
 
 class SmoothWeightedRoundRobin implements LoadBalancer {
   readonly hosts: readonly Host[];
-  readonly weights: Float64Array;
-  readonly current: Float64Array;
-  readonly total: number;
+  readonly rotation: SmoothWeightedRotation;
 
   constructor(hosts: readonly Host[], weights: Float64Array) {
     this.hosts = hosts;
-    this.weights = weights;
-    this.current = new Float64Array(hosts.length);
-    this.total = weights.reduce((a, b) => a + b, 0);
+    this.rotation = new SmoothWeightedRotation(weights);
   }
 
   pick(): Host | null {
-    const { weights, current } = this;
-    let best = 0;
-    for (let i = 0; i < weights.length; i++) {
-      current[i] += weights[i];
-      if (current[i] > current[best]) best = i;
-    }
-    current[best] -= this.total;
-    return this.hosts[best];
+    return this.hosts[this.rotation.next()];
   }
 }
 

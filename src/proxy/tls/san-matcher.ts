@@ -1,9 +1,10 @@
 // Subject alternative name checks of a peer certificate (CertificateValidationContext
 // match_typed_subject_alt_names and the older match_subject_alt_names): a certificate passes when
-// one of its SANs satisfies one of the matchers. Matchers are exact, prefix or suffix StringMatchers,
-// optionally ignoring case; compiled once at config time.
+// one of its SANs satisfies one of the matchers. Matchers are exact, prefix or suffix StringMatchers
+// (the routing's StringMatcher), optionally ignoring case; compiled once at config time.
 import type { PeerCertificate } from 'node:tls';
-import { FieldPath, bool, checkFields, message, repeated, string } from '../upstream/envoy-config.ts';
+import { compileStringMatcher, type StringMatcher } from '../http/routing/string-matcher.ts';
+import { FieldPath, checkFields, isPresent, message, repeated, string } from '../upstream/envoy-config.ts';
 
 /** SAN types as node:tls writes them in `subjectaltname` (`DNS:a.example, URI:spiffe://…`). */
 export type SanType = 'DNS' | 'URI' | 'EMAIL' | 'IP_ADDRESS' | 'ANY';
@@ -12,32 +13,24 @@ const nodePrefixes: Record<Exclude<SanType, 'ANY'>, string> = {
   DNS: 'DNS:', URI: 'URI:', EMAIL: 'email:', IP_ADDRESS: 'IP Address:',
 };
 
-type Kind = 'exact' | 'prefix' | 'suffix';
-
 export class SanMatcher {
   readonly type: SanType;
-  readonly kind: Kind;
-  readonly value: string;
-  readonly ignoreCase: boolean;
+  readonly matcher: StringMatcher;
+  /** For pool keys and messages: `DNS exact a.example`. */
+  readonly description: string;
 
-  constructor(type: SanType, kind: Kind, value: string, ignoreCase: boolean) {
+  constructor(type: SanType, matcher: StringMatcher, description: string) {
     this.type = type;
-    this.kind = kind;
-    this.ignoreCase = ignoreCase;
-    this.value = ignoreCase ? value.toLowerCase() : value;
+    this.matcher = matcher;
+    this.description = description;
   }
 
   matches(san: { type: SanType; value: string }): boolean {
-    if (this.type !== 'ANY' && this.type !== san.type) return false;
-    const v = this.ignoreCase ? san.value.toLowerCase() : san.value;
-    if (this.kind === 'exact') return v === this.value;
-    if (this.kind === 'prefix') return v.startsWith(this.value);
-    return v.endsWith(this.value);
+    return (this.type === 'ANY' || this.type === san.type) && this.matcher.match(san.value);
   }
 
-  /** For pool keys and messages: `DNS exact a.example`. */
   toString(): string {
-    return `${this.type} ${this.kind}${this.ignoreCase ? ' (ignore case)' : ''} ${this.value}`;
+    return this.description;
   }
 }
 
@@ -81,26 +74,23 @@ export function compileTypedSanMatchers(at: FieldPath, value: unknown): SanMatch
     const type = typeof raw === 'number' ? sanTypes[raw] : raw;
     if (type === 'OTHER_NAME') mp.field('san_type').reject('OTHER_NAME is not supported');
     if (type === 'SAN_TYPE_UNSPECIFIED' || typeof type !== 'string' || !(type in nodePrefixes)) mp.field('san_type').reject(`${String(raw)} is not a SAN type (DNS, URI, EMAIL, IP_ADDRESS)`);
-    return compileStringMatcher(mp.field('matcher'), m.matcher, type as SanType);
+    return compileSanMatcher(mp.field('matcher'), m.matcher, type as SanType);
   });
 }
 
 /** match_subject_alt_names (deprecated in Envoy, still honoured): StringMatcher[] against any SAN. */
 export function compileUntypedSanMatchers(at: FieldPath, value: unknown): SanMatcher[] {
-  return repeated(at, value).map((v, i) => compileStringMatcher(at.item(i), v, 'ANY'));
+  return repeated(at, value).map((v, i) => compileSanMatcher(at.item(i), v, 'ANY'));
 }
 
-function compileStringMatcher(at: FieldPath, value: unknown, type: SanType): SanMatcher {
+function compileSanMatcher(at: FieldPath, value: unknown, type: SanType): SanMatcher {
   const m = message(at, value);
   checkFields(at, m, stringMatcherFields);
-  if (m.contains !== undefined && m.contains !== null) at.field('contains').reject('is not supported (exact, prefix and suffix are)');
-  if (m.safe_regex !== undefined && m.safe_regex !== null) at.field('safe_regex').reject('is not supported (exact, prefix and suffix are)');
-  const ignoreCase = bool(at.field('ignore_case'), m.ignore_case) ?? false;
-  for (const kind of ['exact', 'prefix', 'suffix'] as const) {
-    const s = string(at.field(kind), m[kind]);
-    if (s === undefined) continue;
-    if (s === '' && kind !== 'exact') at.field(kind).reject('must not be empty');
-    return new SanMatcher(type, kind, s, ignoreCase);
-  }
-  return at.reject('must set exact, prefix or suffix');
+  if (isPresent(m.contains)) at.field('contains').reject('is not supported (exact, prefix and suffix are)');
+  if (isPresent(m.safe_regex)) at.field('safe_regex').reject('is not supported (exact, prefix and suffix are)');
+  const kind = (['exact', 'prefix', 'suffix'] as const).find((k) => isPresent(m[k]));
+  if (kind === undefined) return at.reject('must set exact, prefix or suffix');
+  if (kind !== 'exact' && string(at.field(kind), m[kind]) === '') at.field(kind).reject('must not be empty');
+  const matcher = compileStringMatcher(at, m);
+  return new SanMatcher(type, matcher, `${type} ${kind}${matcher.ignoreCase ? ' (ignore case)' : ''} ${matcher.value}`);
 }

@@ -8,11 +8,11 @@ import type { ClientTLSSettings, ConnectionPoolSettings, LoadBalancerSettings, O
 import { TypeUrl } from '../../xds/type-urls.ts';
 import { duration, type EnvoyResource } from './envoy-types.ts';
 import type { EffectivePolicy } from './traffic-policy.ts';
+import { http2Protocols } from './protocols.ts';
 
 /** Istio's default for loadBalancer.simple when a DestinationRule leaves it out. */
 export const defaultLbPolicy = 'LEAST_REQUEST';
 const maxUint32 = 4294967295;
-const http2Protocols = new Set(['HTTP2', 'GRPC', 'GRPC-WEB']);
 
 export interface ClusterPolicyContext {
   /** Istio protocol of the cluster's port (HTTP, HTTP2, GRPC, TCP, TLS, …). */
@@ -23,10 +23,13 @@ export interface ClusterPolicyContext {
 }
 
 export function applyClusterPolicy(cluster: EnvoyResource, policy: EffectivePolicy, ctx: ClusterPolicyContext): void {
-  applyConnectionPool(cluster, policy.connectionPool, ctx);
+  const http = policy.connectionPool?.http;
+  // HTTP2 and GRPC ports always speak HTTP/2 upstream; h2UpgradePolicy UPGRADE upgrades HTTP ports too.
+  const h2 = !http?.useClientProtocol && (http2Protocols.has(ctx.protocol) || (http?.h2UpgradePolicy === 'UPGRADE' && ctx.protocol === 'HTTP'));
+  applyConnectionPool(cluster, policy.connectionPool, h2, ctx);
   applyOutlierDetection(cluster, policy.outlierDetection);
   applyLoadBalancer(cluster, policy.loadBalancer, ctx);
-  applyClientTls(cluster, policy.tls, ctx);
+  applyClientTls(cluster, policy.tls, h2, ctx);
   for (const field of ['tunnel', 'proxyProtocol'] as const) {
     if (policy[field] !== undefined) ctx.warnings.push(`${ctx.where}: trafficPolicy.${field}: not applied yet by this version of Weft`);
   }
@@ -47,7 +50,8 @@ function thresholds(cluster: EnvoyResource): Record<string, unknown> {
   return (cluster.circuit_breakers as { thresholds: Record<string, unknown>[] }).thresholds[0];
 }
 
-function applyConnectionPool(cluster: EnvoyResource, pool: ConnectionPoolSettings | undefined, ctx: ClusterPolicyContext): void {
+/** `h2`: the cluster speaks HTTP/2 to its endpoints. */
+function applyConnectionPool(cluster: EnvoyResource, pool: ConnectionPoolSettings | undefined, h2: boolean, ctx: ClusterPolicyContext): void {
   // Istio lifts Envoy's 1024 defaults to 2^32-1: only what the DestinationRule sets limits anything.
   const threshold: Record<string, unknown> = {
     max_connections: { value: maxUint32 },
@@ -59,8 +63,6 @@ function applyConnectionPool(cluster: EnvoyResource, pool: ConnectionPoolSetting
   cluster.circuit_breakers = { thresholds: [threshold] };
   const http = pool?.http;
   const tcp = pool?.tcp;
-  // HTTP2 and GRPC ports always speak HTTP/2 upstream; h2UpgradePolicy UPGRADE upgrades HTTP ports too.
-  const h2 = http2Protocols.has(ctx.protocol) || (http?.h2UpgradePolicy === 'UPGRADE' && ctx.protocol === 'HTTP');
   if (http?.useClientProtocol) {
     httpProtocolOptions(cluster).use_downstream_protocol_config = { http_protocol_options: {}, http2_protocol_options: {} };
   } else if (h2) {
@@ -109,7 +111,7 @@ function applyConnectionPool(cluster: EnvoyResource, pool: ConnectionPoolSetting
  * and ALPN h2 when the cluster speaks HTTP/2 (as Istio). ISTIO_MUTUAL and credentialName need the
  * mesh's certificate authority and are reported.
  */
-function applyClientTls(cluster: EnvoyResource, tls: ClientTLSSettings | undefined, ctx: ClusterPolicyContext): void {
+function applyClientTls(cluster: EnvoyResource, tls: ClientTLSSettings | undefined, h2: boolean, ctx: ClusterPolicyContext): void {
   if (!tls || tls.mode === undefined || tls.mode === 'DISABLE') return;
   if (tls.mode === 'ISTIO_MUTUAL' || tls.credentialName !== undefined) {
     ctx.warnings.push(`${ctx.where}: trafficPolicy.tls: not applied yet by this version of Weft`);
@@ -127,9 +129,7 @@ function applyClientTls(cluster: EnvoyResource, tls: ClientTLSSettings | undefin
     ctx.warnings.push(`${ctx.where}: trafficPolicy.tls.caCertificates: not set; the endpoints' certificates are not verified (system roots are not used by this version of Weft)`);
   }
   if (tls.caCrl !== undefined) ctx.warnings.push(`${ctx.where}: trafficPolicy.tls.caCrl: not applied yet by this version of Weft`);
-  const protocol = (cluster.typed_extension_protocol_options as Record<string, { explicit_http_config?: { http2_protocol_options?: unknown } }> | undefined)
-    ?.['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'];
-  if (protocol?.explicit_http_config?.http2_protocol_options !== undefined) common.alpn_protocols = ['h2'];
+  if (h2) common.alpn_protocols = ['h2'];
   cluster.transport_socket = {
     name: 'envoy.transport_sockets.tls',
     typed_config: { '@type': TypeUrl.UpstreamTlsContext, common_tls_context: common, ...(tls.sni !== undefined ? { sni: tls.sni } : {}) },

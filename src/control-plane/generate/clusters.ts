@@ -11,9 +11,9 @@ import { applyLocalityConfig } from './locality.ts';
 import { blackHoleClusterName, inboundClusterName, outboundClusterName } from './names.ts';
 import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
 import { effectivePolicy } from './traffic-policy.ts';
+import { http2Protocols } from './protocols.ts';
 
 const connectTimeout = duration(10_000); // Istio's default connectTimeout
-const http2Protocols = new Set(['HTTP2', 'GRPC', 'GRPC-WEB']);
 
 export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
   const out: EnvoyResource[] = [edsCluster(blackHoleClusterName)];

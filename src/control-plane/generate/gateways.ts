@@ -17,8 +17,8 @@ import { blackHoleClusterName } from './names.ts';
 import { translateVirtualService, type RouteContext } from './routes.ts';
 import { destinations, statPrefix, tcpProxyChain, type Context } from './tcp-listeners.ts';
 import { labelsMatch } from './subsets.ts';
+import { httpProtocols } from './protocols.ts';
 
-const httpProtocols = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 const opaqueProtocols = new Set(['TCP', 'MONGO', 'MYSQL', 'REDIS']);
 
 type ServerKind = 'http' | 'passthrough' | 'tcp';

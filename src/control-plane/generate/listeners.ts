@@ -4,11 +4,12 @@ import { TypeUrl } from '../../xds/type-urls.ts';
 import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { hostAliases } from './hosts.ts';
 import { inboundProtocol } from './clusters.ts';
-import { httpProtocols, virtualHost } from './routes.ts';
+import { virtualHost } from './routes.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { corsFilter } from './cors.ts';
 import { faultFilter } from './fault.ts';
 import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outboundHttpRouteName } from './names.ts';
+import { httpProtocols } from './protocols.ts';
 
 const router = { name: 'envoy.filters.http.router', typed_config: { '@type': TypeUrl.Router } };
 /** Client-side HTTP filters, in order; the router is always last. */

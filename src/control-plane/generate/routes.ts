@@ -17,8 +17,8 @@ import { destinationClusterName } from './destination-cluster.ts';
 import { consistentHashFor, hashPolicy } from './hash-policy.ts';
 import { matchAppliesHere } from './match-scope.ts';
 import { destinationRuleFor } from './subsets.ts';
+import { httpProtocols } from './protocols.ts';
 
-export const httpProtocols = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 
 export interface RouteContext {
   snapshot: MeshSnapshot;

@@ -17,8 +17,8 @@ import { destinationClusterName } from './destination-cluster.ts';
 import { matchAppliesHere } from './match-scope.ts';
 import { blackHoleClusterName, outboundClusterName, outboundTcpListenerName } from './names.ts';
 import { virtualServiceFor } from './routes.ts';
+import { httpProtocols } from './protocols.ts';
 
-const httpProtocols = new Set(['HTTP', 'HTTP2', 'GRPC', 'GRPC-WEB']);
 const tlsProtocols = new Set(['TLS', 'HTTPS']);
 
 export interface Context { snapshot: MeshSnapshot; proxy: ProxyNode; warnings: string[] }

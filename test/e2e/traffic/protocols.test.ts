@@ -7,7 +7,7 @@ import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import { assertNoLeakedProcesses, waitFor } from '../../harness/process.ts';
 import { echoService, frame } from './protocols.ts';
-import { Scenario, type Client, type Workload } from './scenario.ts';
+import { Scenario, metric, type Client, type Workload } from './scenario.ts';
 
 let s: Scenario;
 let client: Client;
@@ -33,13 +33,6 @@ after(async () => {
   await s?.stop();
   assertNoLeakedProcesses();
 });
-
-async function metric(adminPort: number, name: string, cluster: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/stats/prometheus`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name + '{') && line.includes(cluster)) sum += Number(line.split(' ').pop());
-  return sum;
-}
 
 /** One unary call; resolves once both the reply and the final status (with its trailers) are in. */
 function say(message: string): Promise<{ reply: string; trailer: grpc.Metadata }> {

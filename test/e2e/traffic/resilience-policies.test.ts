@@ -5,20 +5,13 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { assertNoLeakedProcesses, waitFor } from '../../harness/process.ts';
-import { Scenario, httpCall, requests, tally, type Client, type Workload } from './scenario.ts';
+import { Scenario, httpCall, metric, requests, tally, type Client, type Workload } from './scenario.ts';
 
 let s: Scenario;
 let client: Client;
 let local: Client;
 let backends: Workload[];
 const web = (c: Client, headers: Record<string, string> = {}) => httpCall(c.outboundPort, '/', { host: 'web:8080', ...headers });
-
-async function metric(adminPort: number, name: string): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${adminPort}/stats/prometheus`)).text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name + '{') && line.includes('web.default')) sum += Number(line.split(' ').pop());
-  return sum;
-}
 
 before(async () => {
   s = await Scenario.start();
@@ -41,12 +34,12 @@ test('circuit breaking: 20 concurrent requests at maxConnections 1 get fast 503s
   for (const b of backends) await b.control({ delayMs: 300 });
   try {
     await waitFor('the connection pool limits apply', async () => (await requests(20, 20, () => web(client))).some((r) => r.status === 503));
-    const overflowBefore = await metric(client.proxy.ready.adminPort, 'envoy_cluster_upstream_rq_pending_overflow');
+    const overflowBefore = await metric(client.proxy.ready.adminPort, 'envoy_cluster_upstream_rq_pending_overflow', 'web.default');
     const replies = await requests(20, 20, () => web(client));
     const rejected = replies.filter((r) => r.status === 503);
     assert.ok(rejected.length > 0 && replies.some((r) => r.status === 200), `some pass, some overflow: ${JSON.stringify(tally(replies))}`);
     for (const r of rejected) assert.match(r.body, /overflow/);
-    assert.ok(await metric(client.proxy.ready.adminPort, 'envoy_cluster_upstream_rq_pending_overflow') >= overflowBefore + rejected.length,
+    assert.ok(await metric(client.proxy.ready.adminPort, 'envoy_cluster_upstream_rq_pending_overflow', 'web.default') >= overflowBefore + rejected.length,
       'each 503 is counted as a pending overflow (response flag UO)');
   } finally {
     for (const b of backends) await b.control({ delayMs: 0 });
@@ -61,7 +54,7 @@ test('outlier detection ejects a failing endpoint within one interval and takes 
     // Within about one interval of its consecutive errors the failing endpoint is ejected.
     await waitFor('v1 ejected', async () => {
       await requests(6, 1, () => web(client));
-      return await metric(client.proxy.ready.adminPort, 'envoy_cluster_outlier_detection_ejections_active') >= 1;
+      return await metric(client.proxy.ready.adminPort, 'envoy_cluster_outlier_detection_ejections_active', 'web.default') >= 1;
     }, 8000);
     const during = await requests(30, 3, () => web(client));
     assert.equal(tally(during)['web-v1'], undefined, `no request reaches the ejected endpoint: ${JSON.stringify(tally(during))}`);

@@ -147,3 +147,11 @@ export function tally(replies: Reply[]): Record<string, number> {
   }
   return out;
 }
+
+/** The sum of a Prometheus metric's samples on a proxy's admin port whose labels mention `cluster`. */
+export async function metric(adminPort: number, name: string, cluster: string): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${adminPort}/stats/prometheus`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) if (line.startsWith(name + '{') && line.includes(cluster)) sum += Number(line.split(' ').pop());
+  return sum;
+}

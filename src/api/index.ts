@@ -6,7 +6,7 @@ export { ERROR_CATALOG, formatApiError, type ApiError, type ErrorCode } from './
 export {
   isKind, resourceKey,
   type DestinationRule, type Gateway, type IstioResource, type KindSpecs, type ObjectMeta, type ServiceEntry,
-  type VirtualService, type WorkloadEntry,
+  type VirtualService, type WorkloadEntry, type PeerAuthentication, type AuthorizationPolicy, type RequestAuthentication,
 } from './resource.ts';
 export { kindDefinition, supportedKinds, NETWORKING_API_VERSIONS, type KindDefinition } from './registry.ts';
 
@@ -37,3 +37,4 @@ export type { DestinationRuleSpec, Subset } from './kinds/destination-rule.ts';
 export type { ServiceEntrySpec, ServicePort } from './kinds/service-entry.ts';
 export type { WorkloadEntrySpec } from './kinds/workload-entry.ts';
 export type { GatewaySpec, Port, Server, ServerTLSSettings, TLSCertificate } from './kinds/gateway.ts';
+export type * from './kinds/security-types.ts';

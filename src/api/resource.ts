@@ -5,6 +5,7 @@ import type { GatewaySpec } from './kinds/gateway.ts';
 import type { ServiceEntrySpec } from './kinds/service-entry.ts';
 import type { VirtualServiceSpec } from './kinds/virtual-service.ts';
 import type { WorkloadEntrySpec } from './kinds/workload-entry.ts';
+import type { AuthorizationPolicySpec, PeerAuthenticationSpec, RequestAuthenticationSpec } from './kinds/security-types.ts';
 
 export interface ObjectMeta {
   name: string;
@@ -32,6 +33,9 @@ export type DestinationRule = IstioResource<DestinationRuleSpec>;
 export type ServiceEntry = IstioResource<ServiceEntrySpec>;
 export type WorkloadEntry = IstioResource<WorkloadEntrySpec>;
 export type Gateway = IstioResource<GatewaySpec>;
+export type PeerAuthentication = IstioResource<PeerAuthenticationSpec>;
+export type AuthorizationPolicy = IstioResource<AuthorizationPolicySpec>;
+export type RequestAuthentication = IstioResource<RequestAuthenticationSpec>;
 
 /** Spec type of each supported kind. */
 export interface KindSpecs {
@@ -40,6 +44,9 @@ export interface KindSpecs {
   ServiceEntry: ServiceEntrySpec;
   WorkloadEntry: WorkloadEntrySpec;
   Gateway: GatewaySpec;
+  PeerAuthentication: PeerAuthenticationSpec;
+  AuthorizationPolicy: AuthorizationPolicySpec;
+  RequestAuthentication: RequestAuthenticationSpec;
 }
 
 /** Narrows a validated resource to its kind: `if (isKind(r, 'VirtualService')) r.spec.hosts`. */

@@ -1,5 +1,7 @@
 // The service model the registry builds and the generator reads: plain data, no behaviour.
-import type { DestinationRule, Gateway, VirtualService } from '../../api/index.ts';
+import type {
+  AuthorizationPolicy, DestinationRule, ExtensionProvider, Gateway, PathNormalization, PeerAuthentication, RequestAuthentication, VirtualService,
+} from '../../api/index.ts';
 import type { ProxyMetadata } from '../../xds/node-metadata.ts';
 
 export interface MeshConfig {
@@ -7,6 +9,10 @@ export interface MeshConfig {
   domainSuffix: string;
   trustDomain: string;
   rootNamespace: string;
+  /** External authorizers that AuthorizationPolicy action CUSTOM names (MeshConfig.extensionProviders). */
+  extensionProviders?: ExtensionProvider[];
+  /** How request paths are normalised before authorization (MeshConfig.pathNormalization); default BASE. */
+  pathNormalization?: PathNormalization;
 }
 
 export const defaultMeshConfig: MeshConfig = {
@@ -72,6 +78,11 @@ export interface MeshSnapshot {
   destinationRules: DestinationRule[];
   /** Gateway resources (for proxies running as gateways). */
   gateways?: Gateway[];
+  peerAuthentications?: PeerAuthentication[];
+  authorizationPolicies?: AuthorizationPolicy[];
+  requestAuthentications?: RequestAuthentication[];
+  /** JWKS fetched by the control plane for jwtRules[].jwksUri: uri → JWKS JSON text (absent: not fetched yet or unreachable). */
+  jwks?: Map<string, string>;
 }
 
 /** One proxy as the generator sees it. */

@@ -117,6 +117,17 @@ export class HttpStream implements RequestView, ParsedRequest {
   responseMutations: HeaderMutations | null = null;
   /** The body of a local reply, written with the headers; null for a proxied response. */
   localBody: Buffer | null = null;
+  /**
+   * Extra headers (name, value pairs) a filter wants on the local reply it is about to send
+   * (`www-authenticate` on a JWT 401, an external authorizer's headers on a denial); null: none.
+   */
+  localReplyHeaders: string[] | null = null;
+  /**
+   * Envoy's dynamic metadata: what filters learned about this request, by filter name (the JWT
+   * filter's verified payload under `envoy.filters.http.jwt_authn`, read by RBAC's metadata
+   * matchers). null until a filter sets some.
+   */
+  dynamicMetadata: Record<string, Record<string, unknown>> | null = null;
   /** Index of the filter decoding (or that stopped decoding). */
   decodeIndex = 0;
   /** Index of the filter that stopped encoding. */
@@ -200,6 +211,7 @@ export class HttpStream implements RequestView, ParsedRequest {
       ? ['content-length', String(payload.length), 'content-type', textPlain]
       : ['content-length', '0'];
     if (location !== null) headers.push('location', location);
+    if (this.localReplyHeaders !== null) headers.push(...this.localReplyHeaders);
     if (this.responseMutations !== null) this.responseMutations.apply(headers);
     this.responseHeaders = headers;
     this.localBody = payload;
@@ -223,6 +235,7 @@ export class HttpStream implements RequestView, ParsedRequest {
     if (grpcMessage !== '') headers.push('grpc-message', encodeGrpcMessage(grpcMessage));
     if (this.protocol === Protocol.Http1) headers.push('content-length', '0');
     if (location !== null) headers.push('location', location);
+    if (this.localReplyHeaders !== null) headers.push(...this.localReplyHeaders);
     if (this.responseMutations !== null) this.responseMutations.apply(headers);
     this.responseHeaders = headers;
     this.localBody = emptyBody;

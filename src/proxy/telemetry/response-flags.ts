@@ -28,6 +28,8 @@ export const ResponseFlag = {
   DelayInjected: 1 << 11,
   /** FI: the request was aborted by the fault filter. */
   FaultInjected: 1 << 12,
+  /** UAEX: the request was denied by the external authorization service. */
+  UnauthorizedExternalService: 1 << 13,
 } as const;
 
 const shortNames: [number, string][] = [
@@ -44,6 +46,7 @@ const shortNames: [number, string][] = [
   [ResponseFlag.UpstreamRetryLimitExceeded, 'URX'],
   [ResponseFlag.DelayInjected, 'DI'],
   [ResponseFlag.FaultInjected, 'FI'],
+  [ResponseFlag.UnauthorizedExternalService, 'UAEX'],
 ];
 
 /** `UF,UT` as Envoy prints them, or `-` when no flag is set. */

@@ -125,12 +125,14 @@ async function main(): Promise<number> {
     else haproxy = await start('HAProxy', () => startHaproxy(upstream.ready.port, placement), failures);
   }
   const weft = wanted.has('weft') ? await start('Weft', () => startWeft(upstream.ready.port, placement), failures) : null;
+  const weftMtls = wanted.has('weft') ? await start('Weft (mTLS)', () => startWeft(upstream.ready.port, placement, true), failures) : null;
   for (const [name, reason] of failures) notes.push(`${name} did not start: ${reason}`);
 
   const directTargets = wanted.has('direct') ? [direct(upstream.ready.port)] : [];
   // A pair's traffic goes through its single proxy too, so warming the pairs warms every proxy.
-  await prewarm([...directTargets, ...[haproxy, weft].filter((t) => t !== null).map((t) => t.pair)]);
+  await prewarm([...directTargets, ...[haproxy, weft, weftMtls].filter((t) => t !== null).map((t) => t.pair)]);
   notes.push('Weft runs with retries (VirtualService retries: 2 attempts on 5xx, connect-failure, refused-stream), outlier detection (DestinationRule consecutive5xxErrors 5) and Prometheus metrics on, plus the fault and CORS filters every sidecar HTTP listener has.');
+  notes.push('"Weft sidecar pair" runs with mesh-wide PeerAuthentication DISABLE (plaintext between the sidecars); "Weft sidecar pair (mTLS)" with STRICT: mutual TLS with the control plane\'s certificates over SDS, the client verifying the server\'s SPIFFE identity.');
   notes.push(`Before any measurement each path got ${prewarmSeconds} s of closed-loop traffic (not measured) to warm up the Node.js processes.`);
 
   const pick = (name: string, topology: Topology | null, which: 'pair' | 'single'): (Target | string)[] =>
@@ -138,7 +140,7 @@ async function main(): Promise<number> {
   const common = { path: '/', warmupSeconds, seconds, timeoutMs: 5000, cpus: placement.loadCpus };
   const latency = benchmarks.includes('latency')
     ? await run({ ...common, mode: 'open', rate, connections: pool, spinMs: num('BENCH_SPIN_MS', 2), idlePriority: placement.pinned },
-      [...directTargets, ...pick('HAProxy', haproxy, 'pair'), ...pick('Weft', weft, 'pair')])
+      [...directTargets, ...pick('HAProxy', haproxy, 'pair'), ...pick('Weft', weft, 'pair'), ...pick('Weft (mTLS)', weftMtls, 'pair')])
     : null;
   const throughput = benchmarks.includes('throughput')
     ? await run({ ...common, mode: 'closed', rate: 0, connections: concurrency, spinMs: 0, idlePriority: false },

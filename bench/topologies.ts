@@ -80,17 +80,29 @@ export async function startHaproxy(upstreamPort: number, placement: Placement): 
   };
 }
 
+/** Mesh-wide PeerAuthentication: plaintext between the sidecars, or mutual TLS only. */
+export function peerAuthentication(mode: 'DISABLE' | 'STRICT'): string {
+  return `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec: { mtls: { mode: ${mode} } }
+`;
+}
+
 /**
  * A control plane, the ServiceEntry, the upstream's sidecar (inbound 9080 → the upstream) and a
  * client sidecar (outbound only). Clients send to the client sidecar's outbound port with
- * Host upstream:9080; it routes to the upstream's sidecar, which forwards to the upstream.
+ * Host upstream:9080; it routes to the upstream's sidecar, which forwards to the upstream. `mtls`:
+ * the sidecars speak mutual TLS (mesh-wide STRICT) instead of plaintext (mesh-wide DISABLE).
  */
-export async function startWeft(upstreamPort: number, placement: Placement): Promise<Topology> {
+export async function startWeft(upstreamPort: number, placement: Placement, mtls = false): Promise<Topology> {
   const mesh = await Mesh.start();
+  const suffix = mtls ? ' (mTLS)' : '';
   try {
     pinProcess(mesh.controlPlane.pid, placement.loadCpus);
     await mesh.apply(upstreamServiceEntry);
     await mesh.apply(meshPolicies);
+    await mesh.apply(peerAuthentication(mtls ? 'STRICT' : 'DISABLE'));
     const server = await mesh.startProxy({
       name: 'upstream', labels: { app: 'upstream' }, inbound: [{ servicePort: 9080, appPort: upstreamPort }], outbound: false,
     });
@@ -99,11 +111,11 @@ export async function startWeft(upstreamPort: number, placement: Placement): Pro
     await Promise.all([waitReady('upstream sidecar', server.ready.adminPort), waitReady('client sidecar', client.ready.adminPort)]);
     const inboundPort = server.ready.inbound[0].port;
     const outboundPort = client.ready.outboundPort!;
-    await waitAnswers('a request through the upstream sidecar', inboundPort, serviceHost);
+    if (!mtls) await waitAnswers('a request through the upstream sidecar', inboundPort, serviceHost);
     await waitAnswers('a request through the client and upstream sidecars', outboundPort, serviceHost);
     return {
-      pair: { name: 'Weft sidecar pair', port: outboundPort, host: serviceHost, proxyPids: [client.pid, server.pid] },
-      single: { name: 'Weft sidecar', port: inboundPort, host: serviceHost, proxyPids: [server.pid] },
+      pair: { name: `Weft sidecar pair${suffix}`, port: outboundPort, host: serviceHost, proxyPids: [client.pid, server.pid] },
+      single: { name: `Weft sidecar${suffix}`, port: inboundPort, host: serviceHost, proxyPids: [server.pid] },
       stop: () => mesh.stop(),
     };
   } catch (err) {

@@ -21,7 +21,7 @@ let stopping = false;
 
 async function main(): Promise<void> {
   out('Starting the Weft control plane...\n');
-  const mesh = await Mesh.start({ echo: process.env.DEMO_VERBOSE === '1' });
+  const mesh = await Mesh.start({ demo: true, echo: process.env.DEMO_VERBOSE === '1' });
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;

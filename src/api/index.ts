@@ -8,7 +8,7 @@ export {
   type DestinationRule, type Gateway, type IstioResource, type KindSpecs, type ObjectMeta, type ServiceEntry,
   type VirtualService, type WorkloadEntry, type PeerAuthentication, type AuthorizationPolicy, type RequestAuthentication,
 } from './resource.ts';
-export { kindDefinition, supportedKinds, NETWORKING_API_VERSIONS, type KindDefinition } from './registry.ts';
+export { kindDefinition, supportedKinds, NETWORKING_API_VERSIONS, SECURITY_API_VERSIONS, type KindDefinition } from './registry.ts';
 
 export type {
   Percent, PortSelector, ServiceEntryWorkloadSelector, WorkloadSelector,
@@ -38,3 +38,9 @@ export type { ServiceEntrySpec, ServicePort } from './kinds/service-entry.ts';
 export type { WorkloadEntrySpec } from './kinds/workload-entry.ts';
 export type { GatewaySpec, Port, Server, ServerTLSSettings, TLSCertificate } from './kinds/gateway.ts';
 export type * from './kinds/security-types.ts';
+export { MUTUAL_TLS_MODES } from './kinds/peer-authentication.ts';
+export { AUTHORIZATION_ACTIONS } from './kinds/authorization-policy.ts';
+export { jwksUriOf } from './kinds/request-authentication.ts';
+export {
+  parseMeshConfig, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, type MeshConfigFile, type MeshConfigResult,
+} from './mesh-config.ts';

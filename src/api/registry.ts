@@ -9,6 +9,9 @@ import { gatewaySpec } from './kinds/gateway.ts';
 import { serviceEntrySpec } from './kinds/service-entry.ts';
 import { virtualServiceSpec } from './kinds/virtual-service.ts';
 import { workloadEntrySpec } from './kinds/workload-entry.ts';
+import { authorizationPolicySpec } from './kinds/authorization-policy.ts';
+import { peerAuthenticationSpec } from './kinds/peer-authentication.ts';
+import { requestAuthenticationSpec } from './kinds/request-authentication.ts';
 
 export interface KindDefinition<S = unknown> {
   readonly kind: string;
@@ -17,12 +20,19 @@ export interface KindDefinition<S = unknown> {
   readonly spec: Schema<S>;
   /** A rule for metadata.name beyond Kubernetes' DNS-1123 subdomain, if the kind has one. */
   readonly nameProblem?: (name: string) => Problem;
+  /** A missing spec means `spec: {}` (Istio's security kinds). */
+  readonly specOptional?: boolean;
 }
 
 export const NETWORKING_API_VERSIONS = [
   'networking.istio.io/v1',
   'networking.istio.io/v1beta1',
   'networking.istio.io/v1alpha3',
+] as const;
+
+export const SECURITY_API_VERSIONS = [
+  'security.istio.io/v1',
+  'security.istio.io/v1beta1',
 ] as const;
 
 const KINDS: readonly KindDefinition[] = [
@@ -34,6 +44,9 @@ const KINDS: readonly KindDefinition[] = [
     kind: 'Gateway', apiVersions: NETWORKING_API_VERSIONS, spec: gatewaySpec,
     nameProblem: (n) => (isDns1123Label(n) ? undefined : 'a Gateway name must be a DNS-1123 label (no dots)'),
   },
+  { kind: 'PeerAuthentication', apiVersions: SECURITY_API_VERSIONS, specOptional: true, spec: peerAuthenticationSpec },
+  { kind: 'AuthorizationPolicy', apiVersions: SECURITY_API_VERSIONS, specOptional: true, spec: authorizationPolicySpec },
+  { kind: 'RequestAuthentication', apiVersions: SECURITY_API_VERSIONS, specOptional: true, spec: requestAuthenticationSpec },
 ];
 
 const BY_KIND: ReadonlyMap<string, KindDefinition> = new Map(KINDS.map((k) => [k.kind, k]));

@@ -59,8 +59,11 @@ export function validateResource(obj: unknown, options: ValidateOptions = {}): {
   }
   if (metadata === undefined || metadata === null) report(ctx, 'WEFT_E_MISSING_FIELD', 'metadata', 'is required');
   else metadataSchemaOf(def).validate(metadata, 'metadata', ctx);
-  if (spec === undefined || spec === null) report(ctx, 'WEFT_E_MISSING_FIELD', 'spec', 'is required');
-  else def.spec.validate(spec, 'spec', ctx);
+  // Istio's security kinds may leave spec out: it then means `spec: {}` (an AuthorizationPolicy with
+  // no spec allows nothing).
+  const specOrDefault = (spec === undefined || spec === null) && def.specOptional ? {} : spec;
+  if (specOrDefault === undefined || specOrDefault === null) report(ctx, 'WEFT_E_MISSING_FIELD', 'spec', 'is required');
+  else def.spec.validate(specOrDefault, 'spec', ctx);
 
   if (ctx.issues.length > 0) {
     return { errors: ctx.issues.map((i) => apiError({ ...where, ...i, kind, namespace, name })) };
@@ -68,7 +71,7 @@ export function validateResource(obj: unknown, options: ValidateOptions = {}): {
   const out: ObjectMeta = { name, namespace };
   if (isPlainObject(meta.labels)) out.labels = { ...(meta.labels as Record<string, string>) };
   if (isPlainObject(meta.annotations)) out.annotations = { ...(meta.annotations as Record<string, string>) };
-  return { resource: { apiVersion: apiVersion as string, kind, metadata: out, spec: withoutNulls(spec) }, errors: [] };
+  return { resource: { apiVersion: apiVersion as string, kind, metadata: out, spec: withoutNulls(specOrDefault) }, errors: [] };
 }
 
 /** A deep copy with null-valued fields dropped (null means "unset" in Istio's JSON). */

@@ -34,3 +34,21 @@ export async function call(server: string | undefined, method: string, path: str
   if (!res.ok) throw new ApiError(res.status, parsed);
   return parsed;
 }
+
+/** A GET whose answer is text (PEM), not JSON. */
+export async function callText(server: string | undefined, path: string): Promise<string> {
+  const base = (server ?? defaultServer).replace(/\/$/, '');
+  let res: Response;
+  try {
+    res = await fetch(base + path);
+  } catch (err) {
+    throw new Error(`cannot reach the control plane at ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, { cause: err });
+  }
+  const text = await res.text();
+  if (!res.ok) {
+    let parsed: any;
+    try { parsed = JSON.parse(text); } catch { parsed = { error: text }; }
+    throw new ApiError(res.status, parsed);
+  }
+  return text;
+}

@@ -5,6 +5,10 @@ for (const [kind, extra] of Object.entries({
   DestinationRule: ['dr'],
   ServiceEntry: ['se'],
   WorkloadEntry: ['we'],
+  Gateway: ['gw'],
+  PeerAuthentication: ['pa'],
+  AuthorizationPolicy: ['ap'],
+  RequestAuthentication: ['ra'],
 })) {
   const lower = kind.toLowerCase();
   const plural = lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;

@@ -10,6 +10,8 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   get: { summary: 'list stored Istio resources', load: () => import('./get.ts') },
   delete: { summary: 'delete Istio resources', load: () => import('./delete.ts') },
   'proxy-status': { summary: 'xDS sync status of every connected proxy', load: () => import('./proxy-status.ts') },
+  token: { summary: 'create, list and revoke workload tokens', load: () => import('./token.ts') },
+  ca: { summary: 'the certificate authority: trust bundle, root rotation', load: () => import('./ca.ts') },
   analyze: { summary: 'find problems in the stored configuration (as istioctl analyze)', load: () => import('./analyze.ts') },
 };
 

@@ -21,7 +21,7 @@ export async function run(argv: string[]): Promise<void> {
     process.stdout.write(JSON.stringify({ proxies: shown }, null, 2) + '\n');
     return;
   }
-  const types = ['CDS', 'EDS', 'LDS', 'RDS'];
+  const types = ['CDS', 'EDS', 'LDS', 'RDS', 'SDS'];
   const rows = shown.map((p: any) => [
     p.id,
     p.connectedSince,

@@ -1,7 +1,11 @@
 // Ties the pipeline together: store + registrations -> mesh snapshot -> per-proxy Envoy resources
 // -> snapshot cache. Changes are debounced and a proxy is pushed to only when its resources change
 // (the cache compares content-hash versions).
-import type { DestinationRule, Gateway, IstioResource, ServiceEntrySpec, VirtualService, WorkloadEntrySpec } from '../api/index.ts';
+import type {
+  AuthorizationPolicy, DestinationRule, Gateway, IstioResource, PeerAuthentication, RequestAuthentication, ServiceEntrySpec, VirtualService,
+  WorkloadEntrySpec,
+} from '../api/index.ts';
+import { jwksUriOf } from '../api/index.ts';
 import type { Logger } from '../common/log.ts';
 import { decodeProxyMetadata, localityOf } from '../xds/node-metadata.ts';
 import type { Struct } from '../xds/struct.ts';
@@ -13,6 +17,8 @@ import type { XdsNode } from './server/ads-server.ts';
 import type { SnapshotCache } from './server/cache.ts';
 import { consistencyErrors, makeSnapshot } from './server/snapshot.ts';
 import type { Store } from './store/index.ts';
+import { JwksResolver } from './jwks-resolver.ts';
+import type { Identity, ProxySecrets } from './proxy-secrets.ts';
 
 export class MeshController {
   private readonly store: Store;
@@ -30,9 +36,18 @@ export class MeshController {
   private mesh: MeshSnapshot | undefined;
   readonly warnings = new Map<string, string[]>();
   pushes = 0;
+  /** Workload certificates for the proxies (absent: no certificate authority, no mTLS). */
+  private readonly secrets: ProxySecrets | undefined;
+  readonly jwks: JwksResolver;
 
-  constructor(options: { store: Store; cache: SnapshotCache; config: MeshConfig; logger: Logger; debounceMs?: number; registrationGraceMs?: number }) {
+  constructor(options: {
+    store: Store; cache: SnapshotCache; config: MeshConfig; logger: Logger; debounceMs?: number; registrationGraceMs?: number;
+    secrets?: ProxySecrets; jwksRefreshMs?: number;
+  }) {
     this.store = options.store;
+    this.secrets = options.secrets;
+    if (this.secrets) this.secrets.changed = () => this.schedule();
+    this.jwks = new JwksResolver({ logger: options.logger.child({ module: 'jwks' }), changed: () => this.schedule(), ...(options.jwksRefreshMs ? { refreshMs: options.jwksRefreshMs } : {}) });
     this.cache = options.cache;
     this.config = options.config;
     this.log = options.logger;
@@ -47,19 +62,25 @@ export class MeshController {
   }
 
   close(): void {
+    this.jwks.close();
     this.unwatch?.();
     if (this.timer) clearTimeout(this.timer);
     this.registrations.close();
   }
 
-  proxyConnected(streamId: number, node: XdsNode, peerAddress: string): void {
+  /** `identity`: what the proxy's token proved; without one, the proxy's own metadata says who it is. */
+  proxyConnected(streamId: number, node: XdsNode, peerAddress: string, identity?: Identity): void {
     const metadata = decodeProxyMetadata(node.metadata as Struct | undefined, peerAddress);
+    if (identity) {
+      metadata.namespace = identity.namespace;
+      metadata.serviceAccount = identity.serviceAccount;
+    }
     // Istio takes a proxy's locality from its xDS node, falling back to the workload's topology labels.
     metadata.locality = localityOf(node) || metadata.locality;
     const id = node.id!;
     const raw = (node.metadata ?? {}) as Struct;
     const proxyless = raw.fields?.GENERATOR?.stringValue === 'grpc' || /^gRPC/i.test(node.user_agent_name ?? '');
-    this.nodes.set(id, { id, metadata, proxyless });
+    this.nodes.set(id, { id, metadata, proxyless, identity: { namespace: metadata.namespace, serviceAccount: metadata.serviceAccount } });
     let open = this.streams.get(id);
     if (!open) this.streams.set(id, (open = new Set()));
     open.add(streamId);
@@ -79,6 +100,7 @@ export class MeshController {
       this.nodes.delete(id);
       this.cache.delete(id);
       this.warnings.delete(id);
+      this.secrets?.retain([...this.nodes.values()].flatMap((n) => (n.identity ? [n.identity] : [])));
     }
   }
 
@@ -95,13 +117,19 @@ export class MeshController {
       gateways: list<Gateway>('Gateway'),
       proxies: this.registrations.all(),
     });
+    const requestAuthentications = list<RequestAuthentication>('RequestAuthentication');
+    this.jwks.track(requestAuthentications.flatMap((ra) => (ra.spec.jwtRules ?? []).flatMap((r) => { const uri = jwksUriOf(r); return r.jwks === undefined && uri ? [uri] : []; })));
+    this.mesh.peerAuthentications = list<PeerAuthentication>('PeerAuthentication');
+    this.mesh.authorizationPolicies = list<AuthorizationPolicy>('AuthorizationPolicy');
+    this.mesh.requestAuthentications = requestAuthentications;
+    this.mesh.jwks = this.jwks.snapshot();
     return this.mesh;
   }
 
   /** The resources generated for one connected proxy (for debugging and the admin API). */
   proxyConfig(id: string) {
     const node = this.nodes.get(id);
-    return node ? generateProxyConfig(this.meshSnapshot(), node) : undefined;
+    return node ? generateProxyConfig(this.meshSnapshot(), node, this.secretsFor(node)) : undefined;
   }
 
   /**
@@ -131,6 +159,10 @@ export class MeshController {
     }, this.debounceMs);
   }
 
+  private secretsFor(node: ProxyNode) {
+    return node.proxyless || !node.identity ? undefined : this.secrets?.material(node.identity);
+  }
+
   private pushAll(): void {
     const mesh = this.meshSnapshot();
     for (const node of this.nodes.values()) this.pushTo(mesh, node);
@@ -138,7 +170,7 @@ export class MeshController {
 
   private pushTo(mesh: MeshSnapshot, node: ProxyNode): void {
     try {
-      const { resources, warnings } = generateProxyConfig(mesh, node);
+      const { resources, warnings } = generateProxyConfig(mesh, node, this.secretsFor(node));
       const snapshot = makeSnapshot(resources);
       const errors = consistencyErrors(snapshot);
       if (errors.length > 0) {

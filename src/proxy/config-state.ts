@@ -1,9 +1,10 @@
 // What the proxy has accepted from the control plane, type by type: applies each update to the data
-// plane, follows the names it implies (EDS for EDS clusters, RDS for the listeners' route names),
-// and answers /ready and /config_dump.
+// plane, follows the names it implies (EDS for EDS clusters, RDS for the listeners' route names, SDS
+// for the secrets the clusters' and listeners' TLS contexts name), and answers /ready and /config_dump.
 import { TypeUrl, type ResourceTypeUrl } from '../xds/type-urls.ts';
 import type { DataPlane } from './data-plane.ts';
 import type { XdsClient } from './xds-client/xds-client.ts';
+import { redactSecret, secretNamesOf } from './tls/secret-references.ts';
 
 type Resource = Record<string, unknown>;
 
@@ -12,6 +13,8 @@ export class ProxyConfigState {
   private readonly accepted = new Map<ResourceTypeUrl, { resources: Resource[]; at: Date }>();
   private edsNames: string[] = [];
   private rdsNames: string[] = [];
+  private clusterSecretNames: string[] = [];
+  private listenerSecretNames: string[] = [];
 
   constructor(dataPlane: DataPlane) {
     this.dataPlane = dataPlane;
@@ -23,6 +26,8 @@ export class ProxyConfigState {
         this.dataPlane.updateClusters(resources);
         this.edsNames = resources.filter((c) => c.type === 'EDS').map(edsServiceName);
         xds.subscribe(TypeUrl.ClusterLoadAssignment, this.edsNames);
+        this.clusterSecretNames = resources.flatMap(secretNamesOf);
+        xds.subscribe(TypeUrl.Secret, this.secretNames());
         break;
       case TypeUrl.ClusterLoadAssignment:
         resources = this.merge(typeUrl, 'cluster_name', resources, this.edsNames);
@@ -32,10 +37,16 @@ export class ProxyConfigState {
         await this.dataPlane.updateListeners(resources);
         this.rdsNames = resources.flatMap(rdsNamesOf);
         xds.subscribe(TypeUrl.RouteConfiguration, this.rdsNames);
+        this.listenerSecretNames = resources.flatMap(secretNamesOf);
+        xds.subscribe(TypeUrl.Secret, this.secretNames());
         break;
       case TypeUrl.RouteConfiguration:
         resources = this.merge(typeUrl, 'name', resources, this.rdsNames);
         this.dataPlane.updateRoutes(resources);
+        break;
+      case TypeUrl.Secret:
+        resources = this.merge(typeUrl, 'name', resources, this.secretNames());
+        this.dataPlane.updateSecrets(resources);
         break;
       default:
         throw new Error(`resources of type ${typeUrl} are not supported by this proxy`);
@@ -43,8 +54,13 @@ export class ProxyConfigState {
     this.accepted.set(typeUrl, { resources, at: new Date() });
   }
 
+  /** Every secret a cluster or a listener in force refers to. */
+  private secretNames(): string[] {
+    return [...new Set([...this.clusterSecretNames, ...this.listenerSecretNames])].sort();
+  }
+
   /**
-   * EDS and RDS are not wildcard: in state of the world a response may carry only some of the
+   * EDS, RDS and SDS are not wildcard: in state of the world a response may carry only some of the
    * names subscribed, and one left out is unchanged, not deleted. The data plane takes complete
    * sets, so the resources still subscribed are carried over from what was accepted before.
    */
@@ -67,14 +83,16 @@ export class ProxyConfigState {
     if (missingEds.length > 0) return { ready: false, reason: `waiting for endpoints of ${missingEds.length} clusters` };
     const missingRds = have(TypeUrl.RouteConfiguration, 'name', this.rdsNames);
     if (missingRds.length > 0) return { ready: false, reason: `waiting for routes ${missingRds.join(', ')}` };
+    const missingSecrets = have(TypeUrl.Secret, 'name', this.secretNames());
+    if (missingSecrets.length > 0) return { ready: false, reason: `waiting for secrets ${missingSecrets.join(', ')}` };
     return { ready: true };
   }
 
   /** The resources in force, in the spirit of Envoy's /config_dump. */
   dump(xds: XdsClient): unknown {
-    const section = (t: ResourceTypeUrl) => {
+    const section = (t: ResourceTypeUrl, show: (r: Resource) => Resource = (r) => r) => {
       const a = this.accepted.get(t);
-      return { version_info: xds.acceptedVersion(t), last_updated: a?.at.toISOString(), resources: (a?.resources ?? []).map((r) => ({ '@type': t, ...r })) };
+      return { version_info: xds.acceptedVersion(t), last_updated: a?.at.toISOString(), resources: (a?.resources ?? []).map((r) => ({ '@type': t, ...show(r) })) };
     };
     return {
       configs: {
@@ -82,6 +100,8 @@ export class ProxyConfigState {
         endpoints: section(TypeUrl.ClusterLoadAssignment),
         listeners: section(TypeUrl.Listener),
         routes: section(TypeUrl.RouteConfiguration),
+        // Private keys never leave the proxy: shown as [redacted], as Envoy's config dump does.
+        secrets: section(TypeUrl.Secret, redactSecret),
       },
       listener_addresses: this.dataPlane.listenerAddresses(),
       xds: xds.stats,

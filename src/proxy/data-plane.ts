@@ -6,7 +6,8 @@ import type net from 'node:net';
 import type { Logger } from '../common/log.ts';
 import { registerBuiltinHttpFilters } from './http/filters/index.ts';
 import { RouteStore } from './http/routing/route-store.ts';
-import { ListenerManager } from './listener/listener-manager.ts';
+import { ListenerManager, type ListenerManagerOptions } from './listener/listener-manager.ts';
+import { SecretStore } from './tls/secret-store.ts';
 import type { ProxyStats } from './telemetry/stats.ts';
 import { ClusterManager } from './upstream/cluster-manager.ts';
 import { registerBuiltinLoadBalancers } from './upstream/load-balancers/index.ts';
@@ -29,21 +30,35 @@ export class DataPlane {
   private readonly clusters: ClusterManager;
   private readonly routes: RouteStore;
   private readonly listeners: ListenerManager;
+  /** SDS secrets (certificates and roots) the clusters' and listeners' TLS contexts refer to by name. */
+  readonly secrets = new SecretStore();
 
   constructor(options: DataPlaneOptions) {
     registerBuiltinLoadBalancers();
     registerBuiltinHttpFilters();
     this.logger = options.logger;
-    this.clusters = new ClusterManager(options.stats, options.logger, options.maxIdleConnectionsPerEndpoint ?? 64);
+    this.clusters = new ClusterManager(options.stats, options.logger, options.maxIdleConnectionsPerEndpoint ?? 64, this.secrets);
     this.routes = new RouteStore();
-    this.listeners = new ListenerManager({
+    // The listeners' compile context carries the secret store (filter chains' DownstreamTlsContexts).
+    const listenerOptions: ListenerManagerOptions & { secrets: SecretStore } = {
       clusters: this.clusters,
       routes: this.routes,
       stats: options.stats,
       logger: options.logger,
       reserved: options.reservedListeners ?? new Map(),
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
-    });
+      secrets: this.secrets,
+    };
+    this.listeners = new ListenerManager(listenerOptions);
+  }
+
+  /**
+   * SDS: the complete set of secrets subscribed (by the names the clusters and listeners refer to). A
+   * malformed secret rejects the update (the secrets in force stay). New connections use the new
+   * certificates and roots; open ones keep theirs.
+   */
+  updateSecrets(secrets: object[]): void {
+    this.secrets.update(secrets);
   }
 
   /** CDS: the complete cluster set. Unchanged clusters keep their endpoints, pools and balancer state. */

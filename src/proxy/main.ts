@@ -10,6 +10,7 @@ import { DataPlane } from './data-plane.ts';
 import { ProxyStats } from './telemetry/stats.ts';
 import { registerXdsMetrics } from './telemetry/xds-metrics.ts';
 import { XdsClient } from './xds-client/xds-client.ts';
+import { xdsCredentials } from './xds-credentials.ts';
 
 export const usage = `Usage: weft proxy [flags]
 
@@ -37,6 +38,11 @@ Flags:
   --admin-address HOST:PORT   admin port: /ready /config_dump /stats/prometheus POST /drain (default 127.0.0.1:15000)
   --node-id ID                xDS node id (default: WORKLOAD.NAMESPACE-PID)
   --drain-timeout-ms N        on SIGTERM, wait this long for connections to finish (default 5000)
+  --xds-root-cert FILE        trust bundle to verify the control plane's TLS certificate with
+                              (default .weft/root-cert.pem when it exists)
+  --plaintext-xds             connect to a control plane that serves ADS without TLS (--demo)
+  --token-file FILE           the workload token (\`weft token create\`); or set WEFT_TOKEN. Its namespace
+                              and service account are the proxy's unless --namespace/--service-account say so
   -h, --help                  show this help
 
 When it has its first complete config it prints one JSON line on stdout:
@@ -106,8 +112,15 @@ export async function runProxy(argv: string[]): Promise<void> {
     'admin-address': { type: 'string' },
     'node-id': { type: 'string' },
     'drain-timeout-ms': { type: 'string' },
+    'xds-root-cert': { type: 'string' },
+    'plaintext-xds': { type: 'boolean' },
+    'token-file': { type: 'string' },
   }, usage);
-  const namespace = values.namespace ?? 'default';
+  const xdsAuth = xdsCredentials({
+    rootCertFile: values['xds-root-cert'], plaintext: values['plaintext-xds'] === true, tokenFile: values['token-file'], tokenEnv: process.env.WEFT_TOKEN,
+  });
+  const namespace = values.namespace ?? xdsAuth.token?.namespace ?? 'default';
+  const serviceAccount = values['service-account'] ?? xdsAuth.token?.serviceAccount ?? 'default';
   const labels = parseLabels(values.labels);
   const workloadName = values['workload-name'] ?? labels.app ?? 'proxy';
   const nodeId = values['node-id'] ?? `${workloadName}.${namespace}-${process.pid}`;
@@ -150,13 +163,15 @@ export async function runProxy(argv: string[]): Promise<void> {
       id: nodeId,
       cluster: `${workloadName}.${namespace}`,
       metadata: encodeProxyMetadata({
-        namespace, workloadName, labels, serviceAccount: values['service-account'] ?? 'default', address, outboundPort, inbound, outboundTcp,
+        namespace, workloadName, labels, serviceAccount, address, outboundPort, inbound, outboundTcp,
         ...(gateway ? { gateway } : {}),
       }),
       ...(locality ? { locality } : {}),
     },
     apply: (typeUrl, resources): Promise<void> => config.apply(typeUrl, resources, xds),
     logger: log.child({ module: 'xds' }),
+    credentials: xdsAuth.credentials,
+    ...(xdsAuth.callMetadata ? { callMetadata: xdsAuth.callMetadata } : {}),
   });
   registerXdsMetrics(stats.registry, xds);
 

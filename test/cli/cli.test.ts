@@ -102,11 +102,11 @@ metadata: { name: cart, namespace: shop }
 spec:
   host: cart
   trafficPolicy:
-    tls: { mode: ISTIO_MUTUAL }
+    tls: { mode: SIMPLE, credentialName: cart-secret }
 `);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /destinationrule\/cart created/);
-  assert.match(r.stderr, /^Warning: DestinationRule shop\/cart: trafficPolicy\.tls: not applied yet by this version of Weft$/m);
+  assert.match(r.stderr, /^Warning: DestinationRule shop\/cart: trafficPolicy\.tls\.credentialName: not applied by this version of Weft/m);
   await mesh.weft(['delete', 'dr', 'cart', '-n', 'shop']);
   await mesh.weft(['delete', 'se', 'cart', '-n', 'shop']);
 });

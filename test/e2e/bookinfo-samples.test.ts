@@ -424,21 +424,19 @@ test('destination-rule-reviews.yaml: reviews load-balanced at RANDOM; its subset
   assert.deepEqual(reviewsTally(await pages(20)), { '200 v3 red': 20 });
 });
 
-test('destination-rule-all-mtls.yaml: stored with a warning that ISTIO_MUTUAL TLS is not applied yet; sidecars keep talking plaintext and routing works', { skip }, async () => {
-  const r = await applySample('destination-rule-all-mtls.yaml', { warnings: true });
+test('destination-rule-all-mtls.yaml: ISTIO_MUTUAL on every cluster, and routing works over mutual TLS', { skip }, async () => {
+  const r = await applySample('destination-rule-all-mtls.yaml');
   for (const name of ['productpage', 'reviews', 'ratings', 'details']) {
     assert.match(r.stdout, new RegExp(`^destinationrule/${name} configured`, 'm'));
-    assert.match(r.stderr, new RegExp(`^Warning: DestinationRule default/${name}: trafficPolicy\\.tls: not applied yet by this version of Weft$`, 'm'));
   }
-  const lines = r.stderr.trim().split('\n');
-  assert.equal(lines.length, 4, `one warning per DestinationRule, nothing else: ${r.stderr}`);
+  assert.equal(r.stderr.trim(), '', 'no warning: ISTIO_MUTUAL is applied');
   const pp = productpageSidecar();
   // The file's reviews rule has no loadBalancer: back to the default, which tells it is in force.
   const reviews = await waitFor('the mtls rules in force', async () => {
     const c = await clustersOf(pp, 'reviews');
-    return Object.values(c).every((x) => x.lb !== 'RANDOM') ? c : false;
+    return Object.values(c).every((x) => x.lb !== 'RANDOM' && x.tls) ? c : false;
   });
-  assert.ok(Object.values(reviews).every((c) => !c.tls), 'no TLS on the upstream clusters: mutual TLS is not implemented');
+  assert.ok(Object.values(reviews).every((c) => c.tls), 'every reviews cluster originates mutual TLS');
   assert.deepEqual(Object.keys(await clustersOf(pp, 'details')).sort(), ['all', 'v1', 'v2']);
   const outcomes = [...await pages(20, 'jason'), ...await pages(20)];
   assert.deepEqual(reviewsTally(outcomes), { '200 v2 black': 20, '200 v3 red': 20 });

@@ -11,7 +11,7 @@ let mesh: Mesh;
 const servers: Record<string, number> = {};
 
 before(async () => {
-  mesh = await Mesh.start();
+  mesh = await Mesh.start({ demo: true }); // gRPC's xDS client connects without TLS or a token
   for (const v of ['v1', 'v2']) {
     const p = await startProcess<{ port: number }>(`grpc ${v}`, [fixture('grpc-echo-server.ts'), v]);
     mesh.processes.push(p);

@@ -22,7 +22,7 @@ async function allSynced(): Promise<boolean> {
   const r = await mesh.weft(['proxy-status', '-o', 'json']);
   if (r.code !== 0) return false;
   const { proxies } = JSON.parse(r.stdout);
-  return proxies.length === 4 && proxies.every((p: any) => p.types.length === 4 && p.types.every((t: any) => t.state === 'SYNCED'));
+  return proxies.length === 4 && proxies.every((p: any) => p.types.length >= 4 && p.types.every((t: any) => t.state === 'SYNCED'));
 }
 
 before(async () => {

@@ -20,6 +20,8 @@ export async function startProcess<R = Record<string, unknown>>(name: string, ar
   env?: Record<string, string>;
   timeoutMs?: number;
   echo?: boolean;
+  /** Return at once, without waiting for the ready line (`ready` is then an empty object). */
+  noWait?: boolean;
 } = {}): Promise<ManagedProcess<R>> {
   const child = spawn(process.execPath, args, {
     env: { ...process.env, ...options.env },
@@ -36,6 +38,10 @@ export async function startProcess<R = Record<string, unknown>>(name: string, ar
   live.add(proc);
   void exited.then(() => live.delete(proc));
   const timeoutMs = options.timeoutMs ?? 15_000;
+  if (options.noWait) {
+    proc.ready = {} as R;
+    return proc;
+  }
   try {
     proc.ready = await waitReady<R>(proc, child, logs, exited, name, timeoutMs);
   } catch (err) {

@@ -19,12 +19,12 @@ const reviews = 'outbound|9080|v1|reviews.default.svc.cluster.local';
 const goodClusters = () => [edsCluster(reviews)];
 const goodRoutes = () => [routeConfig('routes', [virtualHost('all', ['*'], [route({ prefix: '/' }, routeTo(reviews))])])];
 const goodListeners = () => [httpListener('outbound', { rds: 'routes' })];
-/** A TLS transport socket whose certificate is an SDS reference. */
+/** A TLS transport socket whose certificate is an SDS secret from a file (only secrets over ADS are followed). */
 const sdsTransportSocket = (context: 'UpstreamTlsContext' | 'DownstreamTlsContext') => ({
   name: 'envoy.transport_sockets.tls',
   typed_config: {
     '@type': `type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.${context}`,
-    common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: { ads: {}, resource_api_version: 'V3' } }] },
+    common_tls_context: { tls_certificate_sds_secret_configs: [{ name: 'default', sds_config: { path_config_source: { path: '/etc/certs/default.yaml' } } }] },
   },
 });
 
@@ -75,8 +75,8 @@ describe('rejected clusters', () => {
       /: least_request_lb_config does not apply to lb_policy ROUND_ROBIN/],
     ['zone aware routing', edsCluster(reviews, { common_lb_config: { zone_aware_lb_config: { min_cluster_size: { value: 3 } } } }),
       /: common_lb_config\.zone_aware_lb_config is not supported/],
-    ['a TLS certificate by SDS reference', edsCluster(reviews, { transport_socket: sdsTransportSocket('UpstreamTlsContext') }),
-      /: transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs is not supported yet: SDS comes with the certificate authority/],
+    ['a TLS certificate by SDS from a file', edsCluster(reviews, { transport_socket: sdsTransportSocket('UpstreamTlsContext') }),
+      /: transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs\[0\]\.sds_config\.path_config_source is not supported: secrets are fetched over the ADS stream only/],
     ['a transport socket without a TLS context', edsCluster(reviews, { transport_socket: { name: 'tls' } }), /: transport_socket\.typed_config is required/],
     ['an unsupported circuit breaker field', edsCluster(reviews, { circuit_breakers: { thresholds: [{ max_connection_pools: { value: 1 } }] } }),
       /: circuit_breakers\.thresholds\[0\]\.max_connection_pools is not supported/],
@@ -165,9 +165,9 @@ describe('rejected listeners', () => {
     ['an HTTP/3 codec', withHcm({ codec_type: 'HTTP3' }), /typed_config\.codec_type HTTP3 is not supported/],
     ['access logs', withHcm({ access_log: [{ name: 'envoy.access_loggers.file' }] }), /typed_config\.access_log is not supported/],
     ['a filter chain without a terminal filter', [{ ...goodListeners()[0], filter_chains: [{}] }], /filter_chains\[0\]\.filters has 0 filters/],
-    ['a TLS certificate by SDS reference on the filter chain',
+    ['a TLS certificate by SDS from a file on the filter chain',
       [{ ...goodListeners()[0], filter_chains: [{ ...(goodListeners()[0] as { filter_chains: object[] }).filter_chains[0], transport_socket: sdsTransportSocket('DownstreamTlsContext') }] }],
-      /filter_chains\[0\]\.transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs is not supported yet: SDS comes with the certificate authority/],
+      /filter_chains\[0\]\.transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs\[0\]\.sds_config\.path_config_source is not supported: secrets are fetched over the ADS stream only/],
     ['an inline route naming a cluster that does not exist (validate_clusters defaults to true inline)',
       [httpListener('outbound', { routeConfig: routeConfig('inline', [virtualHost('all', ['*'], [route({ prefix: '/' }, routeTo('nope'))])]) })],
       /references cluster nope, which does not exist \(validate_clusters\)/],

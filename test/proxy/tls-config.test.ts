@@ -91,10 +91,10 @@ describe('rejected downstream TLS contexts', () => {
   // Built when the test runs (the certificate is made in before()).
   const ctx = (options: TlsContextOptions) => () => downstreamTls({ cert: serverCert, ...options });
   const cases: [string, () => object, RegExp, object?][] = [
-    ['a certificate by SDS reference', ctx({ common: { tls_certificate_sds_secret_configs: [{ name: 'default' }] } }),
-      /^Listener tls: filter_chains\[0\]\.transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs is not supported yet: SDS comes with the certificate authority/],
-    ['a validation context by SDS reference', ctx({ common: { validation_context_sds_secret_config: { name: 'ca' } } }),
-      /common_tls_context\.validation_context_sds_secret_config is not supported yet: SDS comes with the certificate authority/],
+    ['a static certificate secret (SDS reference without sds_config)', ctx({ common: { tls_certificate_sds_secret_configs: [{ name: 'default' }] } }),
+      /^Listener tls: filter_chains\[0\]\.transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs\[0\]\.sds_config is required: static secrets are not supported/],
+    ['a static validation context secret', ctx({ common: { validation_context_sds_secret_config: { name: 'ca' } } }),
+      /common_tls_context\.validation_context_sds_secret_config\.sds_config is required/],
     ['session ticket keys', ctx({ extra: { session_ticket_keys: { keys: [{ inline_bytes: Buffer.alloc(80) }] } } }), /typed_config\.session_ticket_keys is not supported/],
     ['an OCSP staple', ctx({ common: { tls_certificates: [{ certificate_chain: { inline_string: 'x' }, private_key: { inline_string: 'y' }, ocsp_staple: { inline_string: 'z' } }] } }),
       /tls_certificates\[0\]\.ocsp_staple is not supported/],
@@ -126,10 +126,10 @@ describe('rejected downstream TLS contexts', () => {
 
 describe('rejected upstream TLS contexts', () => {
   const cases: [string, object, RegExp][] = [
-    ['a client certificate by SDS reference', upstreamTls({ common: { tls_certificate_sds_secret_configs: [{ name: 'default' }] } }),
-      /^Cluster plain: transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs is not supported yet: SDS comes with the certificate authority/],
-    ['a combined validation context', upstreamTls({ common: { combined_validation_context: { default_validation_context: {} } } }),
-      /common_tls_context\.combined_validation_context is not supported yet/],
+    ['a static client certificate secret', upstreamTls({ common: { tls_certificate_sds_secret_configs: [{ name: 'default' }] } }),
+      /^Cluster plain: transport_socket\.typed_config\.common_tls_context\.tls_certificate_sds_secret_configs\[0\]\.sds_config is required: static secrets are not supported/],
+    ['a combined validation context without its SDS part', upstreamTls({ common: { combined_validation_context: { default_validation_context: {} } } }),
+      /common_tls_context\.combined_validation_context\.validation_context_sds_secret_config is required/],
     ['SAN matching without a trusted CA', upstreamTls({ validation: { match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'a' } }] } }),
       /validation_context matches subject alt names without trusted_ca/],
     ['a regex SAN matcher', upstreamTls({ ca: Buffer.from('x'), validation: { match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { safe_regex: { regex: '.*' } } }] } }),

@@ -43,6 +43,9 @@ export interface AuthorizationSource {
   notIpBlocks?: string[];
   remoteIpBlocks?: string[];
   notRemoteIpBlocks?: string[];
+  /** Trust domains of the peer identity (`cluster.local`, prefix/suffix `*` allowed). */
+  trustDomains?: string[];
+  notTrustDomains?: string[];
 }
 
 export interface AuthorizationOperation {
@@ -80,6 +83,9 @@ export interface AuthorizationPolicySpec {
 
 // ---- RequestAuthentication ----
 
+/** Whether a request must carry a token for this issuer (Istio's JWTRule.presence). */
+export type JwtPresence = 'OPTIONAL' | 'REQUIRED';
+
 export interface JwtHeader {
   name: string;
   prefix?: string;
@@ -94,6 +100,11 @@ export interface JwtRule {
   issuer: string;
   audiences?: string[];
   jwksUri?: string;
+  /**
+   * Istio's other spelling of jwksUri (its CRD accepts both; at most one may be set). Read the URI
+   * with `jwksUriOf(rule)` from request-authentication.ts rather than either field.
+   */
+  jwks_uri?: string;
   /** A JSON Web Key Set, as JSON text. */
   jwks?: string;
   fromHeaders?: JwtHeader[];
@@ -104,6 +115,9 @@ export interface JwtRule {
   outputClaimToHeaders?: ClaimToHeader[];
   /** Timeout of the JWKS fetch (duration). */
   timeout?: string;
+  /** Claims whose string value is a space-separated list, matched per item by authorization policies. */
+  spaceDelimitedClaims?: string[];
+  presence?: JwtPresence;
 }
 
 export interface RequestAuthenticationSpec {
@@ -126,6 +140,10 @@ export interface EnvoyExternalAuthorizationHttpProvider {
   failOpen?: boolean;
   /** HTTP status on error/timeout when not failing open (default 403). */
   statusOnError?: string;
+  /** Clear the route cache after the authorizer answers, so headers it added can change the route. */
+  clearRouteCache?: boolean;
+  /** Deprecated in Istio in favour of includeRequestHeadersInCheck; still accepted. */
+  includeHeadersInCheck?: string[];
   includeRequestHeadersInCheck?: string[];
   includeAdditionalHeadersInCheck?: Record<string, string>;
   headersToUpstreamOnAllow?: string[];
@@ -134,9 +152,30 @@ export interface EnvoyExternalAuthorizationHttpProvider {
   includeRequestBodyInCheck?: { maxRequestBytes?: number; allowPartialMessage?: boolean; packAsBytes?: boolean };
 }
 
+/**
+ * The provider kinds Weft does not act on yet, kept as written (checked loosely: an object, and for
+ * those that name a service, a service and a port).
+ */
+export type OtherExtensionProviderConfig = Record<string, unknown>;
+
+/** MeshConfig.extensionProviders[]: a name and exactly one provider kind. */
 export interface ExtensionProvider {
   name: string;
   envoyExtAuthzHttp?: EnvoyExternalAuthorizationHttpProvider;
+  envoyExtAuthzGrpc?: OtherExtensionProviderConfig;
+  zipkin?: OtherExtensionProviderConfig;
+  lightstep?: OtherExtensionProviderConfig;
+  datadog?: OtherExtensionProviderConfig;
+  stackdriver?: OtherExtensionProviderConfig;
+  opencensus?: OtherExtensionProviderConfig;
+  skywalking?: OtherExtensionProviderConfig;
+  opentelemetry?: OtherExtensionProviderConfig;
+  prometheus?: OtherExtensionProviderConfig;
+  envoyFileAccessLog?: OtherExtensionProviderConfig;
+  envoyHttpAls?: OtherExtensionProviderConfig;
+  envoyTcpAls?: OtherExtensionProviderConfig;
+  envoyOtelAls?: OtherExtensionProviderConfig;
+  sds?: OtherExtensionProviderConfig;
 }
 
 export type PathNormalization = 'NONE' | 'BASE' | 'MERGE_SLASHES' | 'DECODE_AND_MERGE_SLASHES';

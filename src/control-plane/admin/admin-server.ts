@@ -7,9 +7,11 @@
 //   GET    /proxies                                connected proxies and their xDS sync status
 //   GET    /proxies/ID/config                      the Envoy resources generated for one proxy
 //   POST   /analyze[?namespace=NS]                 findings about the stored config (+ files in the body), as istioctl analyze
+//   /tokens, /ca/...                               workload tokens and the certificate authority (security-routes.ts)
 import { closeHttp, listenHttp } from '../../common/http-server.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { parseManifests, resourceKey, type IstioResource } from '../../api/index.ts';
+import { parseManifests, resourceKey, supportedKinds, type IstioResource } from '../../api/index.ts';
+import { securityRoute, type SecurityAdminDeps } from './security-routes.ts';
 import type { Logger } from '../../common/log.ts';
 import { analyzeRequest } from '../analyze/request.ts';
 import type { MeshController } from '../controller.ts';
@@ -17,13 +19,16 @@ import type { AdsServer } from '../server/ads-server.ts';
 import type { Store, StoredResource, StoreOp } from '../store/index.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
 
-export const istioKinds = new Set(['VirtualService', 'DestinationRule', 'ServiceEntry', 'WorkloadEntry']);
+/** The Istio kinds the store holds (internal kinds such as proxy registrations are not listed or deleted). */
+export const istioKinds: ReadonlySet<string> = new Set(supportedKinds());
 
 export interface AdminDeps {
   store: Store;
   ads: AdsServer;
   controller: MeshController;
   logger: Logger;
+  /** The certificate and token authorities (tokens, trust bundle, root rotation endpoints). */
+  security?: SecurityAdminDeps;
 }
 
 function present(r: StoredResource): unknown {
@@ -83,6 +88,7 @@ export class AdminServer {
       if (!config) throw new HttpError(404, { error: `no connected proxy ${parts[1]}` });
       return sendJson(res, 200, config);
     }
+    if (this.deps.security && await securityRoute(req, res, url, this.deps.security)) return;
     throw new HttpError(404, { error: `no such endpoint: ${method} ${url.pathname}` });
   }
 

@@ -23,9 +23,7 @@ export interface ClusterPolicyContext {
 }
 
 export function applyClusterPolicy(cluster: EnvoyResource, policy: EffectivePolicy, ctx: ClusterPolicyContext): void {
-  const http = policy.connectionPool?.http;
-  // HTTP2 and GRPC ports always speak HTTP/2 upstream; h2UpgradePolicy UPGRADE upgrades HTTP ports too.
-  const h2 = !http?.useClientProtocol && (http2Protocols.has(ctx.protocol) || (http?.h2UpgradePolicy === 'UPGRADE' && ctx.protocol === 'HTTP'));
+  const h2 = speaksHttp2(policy, ctx.protocol);
   applyConnectionPool(cluster, policy.connectionPool, h2, ctx);
   applyOutlierDetection(cluster, policy.outlierDetection);
   applyLoadBalancer(cluster, policy.loadBalancer, ctx);
@@ -34,6 +32,12 @@ export function applyClusterPolicy(cluster: EnvoyResource, policy: EffectivePoli
     if (policy[field] !== undefined) ctx.warnings.push(`${ctx.where}: trafficPolicy.${field}: not applied yet by this version of Weft`);
   }
   if (policy.retryBudget !== undefined) applyRetryBudget(cluster, policy);
+}
+
+/** HTTP2 and GRPC ports always speak HTTP/2 upstream; h2UpgradePolicy UPGRADE upgrades HTTP ports too. */
+export function speaksHttp2(policy: EffectivePolicy, protocol: string): boolean {
+  const http = policy.connectionPool?.http;
+  return !http?.useClientProtocol && (http2Protocols.has(protocol) || (http?.h2UpgradePolicy === 'UPGRADE' && protocol === 'HTTP'));
 }
 
 function ms(value: string | undefined): number | undefined {
@@ -108,13 +112,13 @@ function applyConnectionPool(cluster: EnvoyResource, pool: ConnectionPoolSetting
 /**
  * ClientTLSSettings SIMPLE and MUTUAL: the sidecar originates TLS to the endpoints, with the files the
  * rule names (caCertificates, clientCertificate, privateKey) read by the proxy, SANs matched exactly,
- * and ALPN h2 when the cluster speaks HTTP/2 (as Istio). ISTIO_MUTUAL and credentialName need the
- * mesh's certificate authority and are reported.
+ * and ALPN h2 when the cluster speaks HTTP/2 (as Istio). credentialName (a Kubernetes secret) is reported.
  */
 function applyClientTls(cluster: EnvoyResource, tls: ClientTLSSettings | undefined, h2: boolean, ctx: ClusterPolicyContext): void {
-  if (!tls || tls.mode === undefined || tls.mode === 'DISABLE') return;
-  if (tls.mode === 'ISTIO_MUTUAL' || tls.credentialName !== undefined) {
-    ctx.warnings.push(`${ctx.where}: trafficPolicy.tls: not applied yet by this version of Weft`);
+  // ISTIO_MUTUAL (and auto mTLS) need the endpoints' identities: clusters.ts applies them (mtls.ts).
+  if (!tls || tls.mode === undefined || tls.mode === 'DISABLE' || tls.mode === 'ISTIO_MUTUAL') return;
+  if (tls.credentialName !== undefined) {
+    ctx.warnings.push(`${ctx.where}: trafficPolicy.tls.credentialName: not applied by this version of Weft (it names a Kubernetes secret; use caCertificates, clientCertificate and privateKey files)`);
     return;
   }
   const common: Record<string, unknown> = {};

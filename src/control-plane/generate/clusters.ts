@@ -5,7 +5,9 @@
 import { TypeUrl } from '../../xds/type-urls.ts';
 import type { Endpoint, MeshSnapshot, ProxyNode, Service } from '../registry/model.ts';
 import { assignment, usesDns } from './endpoints.ts';
-import { applyClusterPolicy, defaultLbPolicy } from './cluster-policy.ts';
+import type { ClientTLSSettings } from '../../api/index.ts';
+import { applyClusterPolicy, defaultLbPolicy, speaksHttp2 } from './cluster-policy.ts';
+import { autoMtlsTransportSocketMatches, endpointIdentities, istioMutualTransportSocket, meshSni } from './mtls.ts';
 import { duration, socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { applyLocalityConfig } from './locality.ts';
 import { blackHoleClusterName, inboundClusterName, outboundClusterName } from './names.ts';
@@ -30,11 +32,38 @@ export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warni
         applyClusterPolicy(cluster, policy, { protocol: port.protocol, where, warnings });
         applyLocalityConfig(cluster, policy, proxy);
         if (proxy.proxyless) forProxylessClient(cluster);
+        else {
+          const endpoints = endpointsForSubset(service.endpoints.get(port.number) ?? [], subset);
+          applyMeshTls(cluster, policy.tls, {
+            sni: meshSni(port.number, subset?.name ?? '', service.hostname),
+            identities: endpointIdentities(snapshot.config.trustDomain, endpoints),
+            h2: speaksHttp2(policy, port.protocol),
+          });
+        }
         out.push(cluster);
       }
     }
   }
   return out;
+}
+
+/**
+ * Mesh mTLS to a cluster (not for proxyless gRPC clients, whose xDS security needs certificate
+ * providers of their own): ISTIO_MUTUAL when the DestinationRule says so, auto mTLS when it says
+ * nothing about TLS (endpoints with a sidecar get mTLS, others plaintext), nothing for DISABLE,
+ * SIMPLE and MUTUAL (cluster-policy.ts). DestinationRule sni and subjectAltNames override Istio's.
+ */
+function applyMeshTls(cluster: EnvoyResource, tls: ClientTLSSettings | undefined, mesh: { sni: string; identities: string[]; h2: boolean }): void {
+  if (tls?.mode === 'ISTIO_MUTUAL') {
+    cluster.transport_socket = istioMutualTransportSocket({
+      sni: tls.sni ?? mesh.sni,
+      identities: tls.subjectAltNames && tls.subjectAltNames.length > 0 ? tls.subjectAltNames : mesh.identities,
+      h2: mesh.h2,
+    });
+    return;
+  }
+  if (tls?.mode !== undefined) return;
+  cluster.transport_socket_matches = autoMtlsTransportSocketMatches(istioMutualTransportSocket(mesh));
 }
 
 /** gRPC's xDS client balances with round robin or ring hash only, and rejects other lb_policy values. */

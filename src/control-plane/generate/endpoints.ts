@@ -5,19 +5,25 @@ import { socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { isIpAddress } from './hosts.ts';
 import { blackHoleClusterName, outboundClusterName } from './names.ts';
 import { applyLocalityToAssignment } from './locality.ts';
+import { istioTlsModeMetadata } from './mtls.ts';
+import { workloadMtlsMode } from './peer-authentication.ts';
 import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
 import { effectivePolicy } from './traffic-policy.ts';
 
 export function endpointAssignments(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
   const out: EnvoyResource[] = [assignment(blackHoleClusterName, [])];
+
   for (const service of snapshot.services) {
     // DNS services' clusters carry their names inline (clusters.ts); proxyless clients get IPs only.
     if (usesDns(service, proxy)) continue;
     const dr = destinationRuleFor(snapshot, service.hostname, proxy.metadata.namespace, service.namespace);
     for (const port of service.ports) {
       const all = service.endpoints.get(port.number) ?? [];
+      // Proxyless gRPC clients speak plaintext (clusters.ts gives them no transport socket matches).
+      const ports = [port.number, ...(port.targetPort !== undefined ? [port.targetPort] : [])];
+      const mtls = proxy.proxyless ? undefined : (e: Endpoint) => acceptsMutualTls(snapshot, e, ports);
       for (const subset of [undefined, ...subsetsOf(dr)]) {
-        const cla = assignment(outboundClusterName(port.number, subset?.name ?? '', service.hostname), endpointsForSubset(all, subset).filter((e) => isIpAddress(e.address)));
+        const cla = assignment(outboundClusterName(port.number, subset?.name ?? '', service.hostname), endpointsForSubset(all, subset).filter((e) => isIpAddress(e.address)), mtls);
         applyLocalityToAssignment(cla, effectivePolicy(dr, subset, port.number), proxy);
         out.push(cla);
       }
@@ -31,7 +37,17 @@ export function usesDns(service: Service, proxy: ProxyNode): boolean {
   return service.resolution.startsWith('DNS') && !proxy.proxyless;
 }
 
-export function assignment(clusterName: string, endpoints: Endpoint[]): EnvoyResource {
+/**
+ * Auto mTLS: an endpoint is marked tlsMode=istio when a sidecar serves it and its PeerAuthentication
+ * does not DISABLE mTLS on that port (Istio then sends it plaintext).
+ */
+function acceptsMutualTls(snapshot: MeshSnapshot, e: Endpoint, servicePorts: number[]): boolean {
+  if (e.tlsMode !== 'istio') return false;
+  return workloadMtlsMode(snapshot, { namespace: e.namespace ?? '', labels: e.labels }, [e.port, ...servicePorts]) !== 'DISABLE';
+}
+
+/** `mtls` marks the endpoints that take the cluster's tlsMode-istio transport socket. */
+export function assignment(clusterName: string, endpoints: Endpoint[], mtls?: (e: Endpoint) => boolean): EnvoyResource {
   const byLocality = new Map<string, Endpoint[]>();
   for (const e of endpoints) {
     const list = byLocality.get(e.locality);
@@ -51,6 +67,7 @@ export function assignment(clusterName: string, endpoints: Endpoint[]): EnvoyRes
           endpoint: { address: socketAddress(e.address, e.port) },
           health_status: 'HEALTHY',
           load_balancing_weight: { value: e.weight },
+          ...(mtls?.(e) ? { metadata: istioTlsModeMetadata } : {}),
         })),
       };
     }),

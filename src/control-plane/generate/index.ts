@@ -8,6 +8,7 @@ import { apiListeners, inboundListeners, outboundListeners } from './listeners.t
 import { gatewayListeners, gatewayRouteConfigurations } from './gateways.ts';
 import { outboundRouteConfiguration } from './routes.ts';
 import { outboundTcpListeners } from './tcp-listeners.ts';
+import { secretResources, type WorkloadSecretMaterial } from './secrets.ts';
 import { visibleSnapshot } from './visibility.ts';
 
 export type ProxyResources = Record<ResourceTypeUrl, EnvoyResource[]>;
@@ -18,8 +19,14 @@ export interface GeneratedConfig {
   warnings: string[];
 }
 
-export function generateProxyConfig(snapshot: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
+/**
+ * `secrets`: the proxy's workload certificate and the mesh's trust bundle (from the certificate
+ * authority), served as SDS Secrets; without them the proxy gets no Secrets (yet).
+ */
+export function generateProxyConfig(snapshot: MeshSnapshot, proxy: ProxyNode, secrets?: WorkloadSecretMaterial): GeneratedConfig {
   const { resources, warnings } = generate(snapshot, proxy);
+  // Proxyless gRPC clients get no mTLS config (clusters.ts), so no Secrets either.
+  if (!proxy.proxyless) resources[TypeUrl.Secret] = secretResources(secrets);
   return { resources, warnings: [...new Set(warnings)] };
 }
 
@@ -50,7 +57,7 @@ function generate(mesh: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
       warnings,
     };
   }
-  const listeners = [...outboundListeners(proxy), ...outboundTcpListeners(snapshot, proxy, warnings), ...inboundListeners(snapshot, proxy)];
+  const listeners = [...outboundListeners(proxy), ...outboundTcpListeners(snapshot, proxy, warnings), ...inboundListeners(snapshot, proxy, warnings)];
   const routes = proxy.metadata.outboundPort !== undefined ? [outboundRouteConfiguration({ snapshot, proxy, warnings })] : [];
   return {
     resources: {
@@ -65,3 +72,4 @@ function generate(mesh: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
 }
 
 export type { EnvoyResource } from './envoy-types.ts';
+export type { WorkloadSecretMaterial } from './secrets.ts';

@@ -10,14 +10,19 @@ import { corsFilter } from './cors.ts';
 import { faultFilter } from './fault.ts';
 import { inboundClusterName, inboundListenerName, outboundHttpListenerName, outboundHttpRouteName } from './names.ts';
 import { httpProtocols } from './protocols.ts';
+import { inboundMtlsTransportSocket } from './mtls.ts';
+import { workloadMtlsMode } from './peer-authentication.ts';
+import { inboundSecurityFilters, pathNormalizationOptions } from './security/index.ts';
+import { forInboundPort } from './security/destination-ports.ts';
 
 const router = { name: 'envoy.filters.http.router', typed_config: { '@type': TypeUrl.Router } };
+const tlsInspector = { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TypeUrl.TlsInspector } };
 /** Client-side HTTP filters, in order; the router is always last. */
 export const outboundHttpFilters = [faultFilter, corsFilter, router];
 /** gRPC's xDS client knows only some filters (fault, rbac, router) and rejects the others. */
 const proxylessHttpFilters = [faultFilter, router];
 
-function httpConnectionManager(statPrefix: string, routeSpecifier: EnvoyResource, httpFilters: EnvoyResource[]): EnvoyResource {
+function httpConnectionManager(statPrefix: string, routeSpecifier: EnvoyResource, httpFilters: readonly unknown[]): EnvoyResource {
   return {
     name: 'envoy.filters.network.http_connection_manager',
     typed_config: {
@@ -46,13 +51,29 @@ export function outboundListeners(proxy: ProxyNode): EnvoyResource[] {
   }];
 }
 
-export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode): EnvoyResource[] {
+/**
+ * One inbound listener per service port the workload serves. Its filter chains follow the port's
+ * PeerAuthentication mode (peer-authentication.ts): STRICT accepts only mutual TLS (a plaintext
+ * connection matches no chain and is closed), PERMISSIVE tells TLS from plaintext on the same port
+ * (tls_inspector), DISABLE is plaintext only. The workload's AuthorizationPolicy and
+ * RequestAuthentication filters (security/) run first on every chain.
+ */
+export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
+  const workload = { namespace: proxy.metadata.namespace, labels: proxy.metadata.labels };
+  const security = inboundSecurityFilters(snapshot, workload);
+  warnings.push(...security.warnings);
+  const pathOptions = pathNormalizationOptions(snapshot.config.pathNormalization);
   return proxy.metadata.inbound.map((p) => {
     const name = inboundListenerName(p.servicePort);
     const cluster = inboundClusterName(p.servicePort);
+    const http = httpProtocols.has(inboundProtocol(snapshot, proxy, p.servicePort, p.port));
+    // Policies name the workload's port; connections arrive on the sidecar's.
+    const ports = new Map([[p.servicePort, p.port], [p.appPort, p.port]]);
+    const httpSecurity = forInboundPort(security.http, ports);
+    const networkSecurity = forInboundPort(security.network, ports);
     // HTTP ports get the connection manager (HTTP/1.1 and h2c, WebSocket upgrades); others are opaque TCP.
-    const filter = httpProtocols.has(inboundProtocol(snapshot, proxy, p.servicePort, p.port))
-      ? httpConnectionManager(name, {
+    const filters = http
+      ? [httpConnectionManager(name, {
         route_config: {
           name,
           virtual_hosts: [{
@@ -61,13 +82,21 @@ export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode): Envo
             routes: [{ name: 'default', match: { prefix: '/' }, route: { cluster, timeout: { seconds: 0 } } }],
           }],
         },
-      }, [router])
-      : { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TypeUrl.TcpProxy, stat_prefix: cluster, cluster } };
+        ...pathOptions,
+      }, [...httpSecurity, router])]
+      : [...networkSecurity, { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TypeUrl.TcpProxy, stat_prefix: cluster, cluster } }];
+    const mode = workloadMtlsMode(snapshot, workload, [p.port, p.servicePort]);
+    const mutual = { name: `${name}|mtls`, filter_chain_match: { transport_protocol: 'tls' }, transport_socket: inboundMtlsTransportSocket(http), filters };
+    const plaintext = { name: `${name}|plaintext`, filters };
+    const chains = mode === 'STRICT' ? [mutual]
+      : mode === 'PERMISSIVE' ? [mutual, { ...plaintext, filter_chain_match: { transport_protocol: 'raw_buffer' } }]
+      : [plaintext];
     return {
       name,
       address: socketAddress(proxy.metadata.address, p.port),
       traffic_direction: 'INBOUND',
-      filter_chains: [{ filters: [filter] }],
+      ...(mode === 'DISABLE' ? {} : { listener_filters: [tlsInspector] }),
+      filter_chains: chains,
     };
   });
 }

@@ -8,6 +8,8 @@ export interface MeshConfig {
   /** DNS suffix for short names: reviews -> reviews.<ns>.svc.<domainSuffix>. */
   domainSuffix: string;
   trustDomain: string;
+  /** Other trust domains whose identities count as this mesh's (MeshConfig.trustDomainAliases). */
+  trustDomainAliases?: string[];
   rootNamespace: string;
   /** External authorizers that AuthorizationPolicy action CUSTOM names (MeshConfig.extensionProviders). */
   extensionProviders?: ExtensionProvider[];
@@ -40,6 +42,10 @@ export interface Endpoint {
   serviceAccount: string;
   /** kind/namespace/name of what the endpoint came from. */
   workload: string;
+  /** Namespace of the workload (for its PeerAuthentication). */
+  namespace?: string;
+  /** 'istio': a sidecar that accepts mutual TLS serves this endpoint (auto mTLS). */
+  tlsMode?: 'istio';
 }
 
 export interface Service {
@@ -89,6 +95,11 @@ export interface MeshSnapshot {
 export interface ProxyNode {
   id: string;
   metadata: ProxyMetadata;
+  /**
+   * The proxy's verified identity: from its token when it presented one, else from its metadata.
+   * Its workload certificate carries spiffe://<trust domain>/ns/<namespace>/sa/<serviceAccount>.
+   */
+  identity?: { namespace: string; serviceAccount: string };
   /** A gRPC application with its own xDS client (no sidecar): it gets api_listeners, no ports. */
   proxyless?: boolean;
 }

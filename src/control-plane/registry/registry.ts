@@ -47,6 +47,15 @@ export function workloadFromProxy(nodeId: string, m: ProxyMetadata): Workload {
 }
 
 
+/**
+ * Whether a workload runs a sidecar that accepts mutual TLS: every proxy that registered over xDS, and
+ * WorkloadEntry workloads labelled `security.istio.io/tlsMode: istio` (the label Istio's sidecar
+ * injection puts on workloads), as Istio's auto mTLS decides.
+ */
+function hasSidecar(w: Workload): boolean {
+  return w.key.startsWith('Proxy/') || w.labels['security.istio.io/tlsMode'] === 'istio';
+}
+
 function matchesSelector(selector: Record<string, string>, labels: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
@@ -98,7 +107,10 @@ export function buildMeshSnapshot(input: RegistryInput): MeshSnapshot {
           if (p === undefined || w.address === '') continue;
           // Names are resolved by the proxies, for DNS services only (Istio's rule); elsewhere only IPs count.
           if (!dns && !isIP(w.address)) continue;
-          list.push({ address: w.address, port: p, labels: w.labels, locality: w.locality, weight: w.weight, serviceAccount: w.serviceAccount, workload: w.key });
+          list.push({
+            address: w.address, port: p, labels: w.labels, locality: w.locality, weight: w.weight, serviceAccount: w.serviceAccount, workload: w.key,
+            namespace: w.namespace, ...(hasSidecar(w) ? { tlsMode: 'istio' as const } : {}),
+          });
         }
         // A DNS service without endpoints or selector resolves its own host name (Istio).
         if (dns && list.length === 0 && (spec.endpoints ?? []).length === 0 && !selector) {

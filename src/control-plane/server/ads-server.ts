@@ -9,9 +9,20 @@ import type { SnapshotCache } from './cache.ts';
 
 export type XdsNode = NonNullable<DiscoveryRequest['node']>;
 
+/** Who a stream's proxy is, as its token proved (namespace and service account). */
+export interface ProxyIdentity { namespace: string; serviceAccount: string }
+
+export type AuthenticationResult = { ok: true; identity?: ProxyIdentity } | { ok: false; reason: string };
+
+/**
+ * Decides whether a stream may have config: `token` is the bearer token from the call's
+ * `authorization` metadata (undefined when none was sent).
+ */
+export type ProxyAuthenticator = (token: string | undefined, node: XdsNode, peer: string) => Promise<AuthenticationResult>;
+
 export interface AdsCallbacks {
   /** A stream said who it is. The snapshot for node.id must be in the cache when this returns. */
-  onProxyConnected(streamId: number, node: XdsNode, peer: string): void;
+  onProxyConnected(streamId: number, node: XdsNode, peer: string, identity?: ProxyIdentity): void;
   onProxyDisconnected(streamId: number, node: XdsNode): void;
 }
 
@@ -50,9 +61,13 @@ export class AdsServer {
   private readonly log: Logger;
   private readonly calls = new Set<grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>>();
   onNack: (nodeId: string, type: string, message: string) => void = () => {};
+  private readonly authenticate: ProxyAuthenticator | undefined;
+  /** Streams refused for want of a valid token (for metrics and tests). */
+  refused = 0;
 
-  constructor(options: { cache: SnapshotCache; callbacks: AdsCallbacks; logger: Logger }) {
+  constructor(options: { cache: SnapshotCache; callbacks: AdsCallbacks; logger: Logger; authenticate?: ProxyAuthenticator }) {
     this.cache = options.cache;
+    this.authenticate = options.authenticate;
     this.callbacks = options.callbacks;
     this.log = options.logger;
     const { grpcObject } = loadEnvoyProtos();
@@ -65,9 +80,10 @@ export class AdsServer {
     });
   }
 
-  async listen(address: string): Promise<number> {
+  /** `credentials`: TLS for the xDS connection (plaintext when absent). */
+  async listen(address: string, credentials: grpc.ServerCredentials = grpc.ServerCredentials.createInsecure()): Promise<number> {
     return new Promise((resolve, reject) => {
-      this.server.bindAsync(address, grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port)));
+      this.server.bindAsync(address, credentials, (err, port) => (err ? reject(err) : resolve(port)));
     });
   }
 
@@ -119,7 +135,41 @@ export class AdsServer {
         this.onNack(nodeId, type, message);
       },
     );
-    call.on('data', (req: DiscoveryRequest) => {
+    // Requests that arrive while the first one's token is being checked wait their turn.
+    let waiting: DiscoveryRequest[] | undefined;
+    let identity: ProxyIdentity | undefined;
+    const onData = (req: DiscoveryRequest) => {
+      if (waiting) {
+        waiting.push(req);
+        return;
+      }
+      if (!entry && this.authenticate && identity === undefined) {
+        if (!req.node?.id) {
+          call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first request on a stream must carry node.id' });
+          return;
+        }
+        waiting = [req];
+        const node = req.node;
+        const header = call.metadata.get('authorization')[0];
+        const token = typeof header === 'string' && /^bearer\s+/i.test(header) ? header.replace(/^bearer\s+/i, '') : undefined;
+        this.authenticate(token, node, call.getPeer()).then((result) => {
+          const queued = waiting ?? [];
+          waiting = undefined;
+          if (!result.ok) {
+            this.refused++;
+            this.log.warn('refused a proxy: no config and no certificate for it', { proxy: node.id, peer: call.getPeer(), reason: result.reason });
+            call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: result.reason });
+            return;
+          }
+          identity = result.identity ?? { namespace: '', serviceAccount: '' };
+          for (const r of queued) onData(r);
+        }, (err: unknown) => {
+          waiting = undefined;
+          this.log.error('token check failed', { proxy: node.id, error: String(err) });
+          call.emit('error', { code: grpc.status.INTERNAL, details: 'token check failed' });
+        });
+        return;
+      }
       try {
         if (!entry) {
           if (!req.node?.id) {
@@ -128,7 +178,7 @@ export class AdsServer {
           }
           entry = { id, node: req.node, peer: call.getPeer(), since: new Date(), stream };
           this.streams.set(id, entry);
-          this.callbacks.onProxyConnected(id, req.node, entry.peer);
+          this.callbacks.onProxyConnected(id, req.node, entry.peer, identity?.namespace ? identity : undefined);
           this.log.info('proxy connected', { proxy: req.node.id, stream: id, peer: entry.peer });
           const nodeId = req.node.id;
           const snap = this.cache.get(nodeId);
@@ -142,7 +192,8 @@ export class AdsServer {
         this.log.error('ads stream failed', { error: String(err), stream: id });
         call.emit('error', { code: grpc.status.INTERNAL, details: String(err) });
       }
-    });
+    };
+    call.on('data', onData);
     const finish = () => {
       if (!this.calls.delete(call)) return;
       unwatch?.();

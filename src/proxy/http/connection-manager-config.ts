@@ -1,6 +1,6 @@
 // envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager → its spec: the
-// codec (codec_type; HTTP/2 settings), routes, HTTP filters, request id and forwarding options, and
-// which upgrades (upgrade_configs) are relayed.
+// codec (codec_type; HTTP/2 settings), routes, HTTP filters, request id and forwarding options, path
+// normalization, and which upgrades (upgrade_configs) are relayed.
 import { TypeUrl } from '../../xds/type-urls.ts';
 import {
   FieldPath, bool, boolWrapper, checkFields, durationMs, integer, message, optionalMessage, repeated, requiredString,
@@ -8,6 +8,7 @@ import {
 } from '../upstream/envoy-config.ts';
 import type { HttpFilter } from './filters/filter.ts';
 import { httpFilterCompiler, type HttpFilterContext } from './filters/registry.ts';
+import { EscapedSlashesAction, type PathNormalization } from './path-normalization.ts';
 import { compileRouteConfiguration, type RouteCompileContext } from './routing/route-config.ts';
 import type { RouteTable } from './routing/route-table.ts';
 
@@ -36,11 +37,13 @@ export type HttpConnectionManagerSpec = {
   http2: Http2Settings;
   /** upgrade_configs: upgrade type (lower-cased) → enabled. Routes may enable or disable a type for themselves. */
   upgrades: ReadonlyMap<string, boolean>;
+  /** normalize_path / merge_slashes / path_with_escaped_slashes_action; null: paths are left as received. */
+  pathNormalization: PathNormalization | null;
 };
 
 const hcmFields = new Set([
   '@type', 'stat_prefix', 'rds', 'route_config', 'http_filters', 'codec_type', 'generate_request_id', 'use_remote_address',
-  'common_http_protocol_options', 'normalize_path', 'merge_slashes', 'xff_num_trusted_hops',
+  'common_http_protocol_options', 'normalize_path', 'merge_slashes', 'path_with_escaped_slashes_action', 'xff_num_trusted_hops',
   // delayed_close_timeout only tunes how a closing connection is flushed; preserve_external_request_id
   // is what the proxy always does (it never overwrites an incoming x-request-id).
   'delayed_close_timeout', 'preserve_external_request_id',
@@ -67,8 +70,7 @@ export function compileHttpConnectionManager(at: FieldPath, config: Message, con
   const codecName = (config.codec_type ?? 'AUTO') as string;
   const codec = codecs[codecName];
   if (codec === undefined) at.field('codec_type').reject(`${codecName} is not supported (AUTO, HTTP1 and HTTP2 are)`);
-  if (boolWrapper(at.field('normalize_path'), config.normalize_path) === true) at.field('normalize_path').reject('true is not supported');
-  if (bool(at.field('merge_slashes'), config.merge_slashes) === true) at.field('merge_slashes').reject('true is not supported');
+  const pathNormalization = compilePathNormalization(at, config);
   const trustedHops = integer(at.field('xff_num_trusted_hops'), config.xff_num_trusted_hops) ?? 0;
   if (trustedHops !== 0) at.field('xff_num_trusted_hops').reject(`${trustedHops} is not supported (only 0)`);
   durationMs(at.field('delayed_close_timeout'), config.delayed_close_timeout);
@@ -107,7 +109,31 @@ export function compileHttpConnectionManager(at: FieldPath, config: Message, con
     codec,
     http2: compileHttp2Settings(at.field('http2_protocol_options'), config.http2_protocol_options),
     upgrades: compileUpgradeConfigs(at.field('upgrade_configs'), config.upgrade_configs),
+    pathNormalization,
   };
+}
+
+const escapedSlashesActions: Record<string, EscapedSlashesAction> = {
+  IMPLEMENTATION_SPECIFIC_DEFAULT: EscapedSlashesAction.KeepUnchanged,
+  KEEP_UNCHANGED: EscapedSlashesAction.KeepUnchanged,
+  REJECT_REQUEST: EscapedSlashesAction.RejectRequest,
+  UNESCAPE_AND_REDIRECT: EscapedSlashesAction.UnescapeAndRedirect,
+  UNESCAPE_AND_FORWARD: EscapedSlashesAction.UnescapeAndForward,
+};
+const escapedSlashesActionNames = Object.keys(escapedSlashesActions);
+
+/** normalize_path, merge_slashes, path_with_escaped_slashes_action; null when none changes a path. */
+function compilePathNormalization(at: FieldPath, config: Message): PathNormalization | null {
+  const normalize = boolWrapper(at.field('normalize_path'), config.normalize_path) ?? false;
+  const mergeSlashes = bool(at.field('merge_slashes'), config.merge_slashes) ?? false;
+  const raw = config.path_with_escaped_slashes_action ?? 'IMPLEMENTATION_SPECIFIC_DEFAULT';
+  const name = typeof raw === 'number' ? escapedSlashesActionNames[raw] : String(raw);
+  const escapedSlashes = name === undefined ? undefined : escapedSlashesActions[name];
+  if (escapedSlashes === undefined) {
+    return at.field('path_with_escaped_slashes_action').reject(`${String(raw)} is not one of ${escapedSlashesActionNames.join(', ')}`);
+  }
+  if (!normalize && !mergeSlashes && escapedSlashes === EscapedSlashesAction.KeepUnchanged) return null;
+  return { normalize, mergeSlashes, escapedSlashes };
 }
 
 function compileHttp2Settings(at: FieldPath, value: unknown): Http2Settings {

@@ -19,6 +19,7 @@ import { Codec, type HttpConnectionManagerSpec } from './connection-manager-conf
 import { DownstreamConnection } from './downstream-connection.ts';
 import type { HttpFilter } from './filters/filter.ts';
 import { parseHttp2Request, parseRequest } from './headers.ts';
+import { PathOutcome, normalizeRequestPath } from './path-normalization.ts';
 import type { RouteSlot } from './routing/route-store.ts';
 import { HttpStream, Protocol, kHttpStream, type DownstreamResponse, type StreamOwner } from './stream.ts';
 import { UpgradeRelay, upgradeAllowed } from './upgrade.ts';
@@ -203,6 +204,7 @@ export class HttpConnectionManager implements StreamOwner {
     const stream = new HttpStream(this, conn, Protocol.Http1, req, res, null, req.method ?? 'GET', this.routes.table, this.clusters.current);
     res.on('close', onResponseClose);
     parseRequest(req.url ?? '/', req.rawHeaders, stream);
+    if (this.spec.pathNormalization !== null && this.pathRefused(stream)) return;
     this.mutateRequestHeaders(stream);
     stream.route = stream.routeTable === null ? null : stream.routeTable.route(stream);
     stream.decodeHeaders();
@@ -236,6 +238,7 @@ export class HttpConnectionManager implements StreamOwner {
     h2.on('aborted', onHttp2Aborted);
     parseHttp2Request(rawHeaders, stream);
     stream.hasBody = (flags & NGHTTP2_FLAG_END_STREAM) === 0;
+    if (this.spec.pathNormalization !== null && this.pathRefused(stream)) return;
     this.mutateRequestHeaders(stream);
     stream.route = stream.routeTable === null ? null : stream.routeTable.route(stream);
     stream.decodeHeaders();
@@ -255,16 +258,36 @@ export class HttpConnectionManager implements StreamOwner {
     downstream.on('error', ignore);
     const stream = new HttpStream(this, conn, Protocol.Http1, req, downstream, null, req.method ?? 'GET', this.routes.table, this.clusters.current);
     parseRequest(req.url ?? '/', req.rawHeaders, stream);
+    const normalized = this.spec.pathNormalization === null || normalizeRequestPath(this.spec.pathNormalization, stream) === PathOutcome.Continue;
     this.mutateRequestHeaders(stream);
     stream.route = stream.routeTable === null ? null : stream.routeTable.route(stream);
     const upgradeHeader = req.method === 'CONNECT' ? 'CONNECT' : req.headers.upgrade ?? '';
     stream.upgrade = new UpgradeRelay(stream, this.stats, downstream, head, upgradeHeader);
     downstream.once('close', onResponseClose);
+    if (!normalized) {
+      // A path refused or to be redirected: an upgrade is not followed through a redirect either.
+      stream.sendLocalReply(400, null, 0);
+      return;
+    }
     if (!upgradeAllowed(this.spec.upgrades, stream.route, upgradeHeader.toLowerCase())) {
       stream.sendLocalReply(403, null, 0);
       return;
     }
     stream.decodeHeaders();
+  }
+
+  /**
+   * normalize_path / merge_slashes / path_with_escaped_slashes_action on the request's path, before
+   * routing. Returns true when the request was answered instead: 400 for a path refused, 307 to the
+   * unescaped path for UNESCAPE_AND_REDIRECT (a gRPC request cannot follow a redirect: it is refused,
+   * INTERNAL, as Envoy does).
+   */
+  private pathRefused(stream: HttpStream): boolean {
+    const outcome = normalizeRequestPath(this.spec.pathNormalization!, stream);
+    if (outcome === PathOutcome.Continue) return false;
+    if (outcome === PathOutcome.Redirect && !stream.grpc) stream.sendLocalReply(307, null, 0, stream.path);
+    else stream.sendLocalReply(400, null, 0);
+    return true;
   }
 
   /** Envoy's ConnectionManagerUtility::mutateRequestHeaders, for what is supported. */

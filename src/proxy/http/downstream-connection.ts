@@ -4,6 +4,7 @@
 // common_http_protocol_options.idle_timeout; node:http's keep-alive timeout does it for HTTP/1.1).
 import type { ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
+import { ConnectionFacts } from '../rbac/connection-facts.ts';
 
 function onIdleTimeout(conn: DownstreamConnection): void {
   conn.idleTimer = null;
@@ -17,9 +18,20 @@ export class DownstreamConnection {
   /** Requests (HTTP/1.1) or streams (HTTP/2) under way. */
   activeRequests = 0;
   idleTimer: NodeJS.Timeout | null = null;
+  /** What authorization reads of the connection (addresses, SNI, peer identity); made on first use. */
+  private facts: ConnectionFacts | null = null;
 
   constructor(socket: Socket) {
     this.socket = socket;
+  }
+
+  /**
+   * The connection's addresses, SNI and verified peer identity (the principal of its client
+   * certificate), each computed once for all the requests of the connection.
+   */
+  connectionFacts(): ConnectionFacts {
+    if (this.facts === null) this.facts = new ConnectionFacts(this.socket);
+    return this.facts;
   }
 
   /** A stream started: the connection is not idle. */

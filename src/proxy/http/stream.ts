@@ -207,11 +207,14 @@ export class HttpStream implements RequestView, ParsedRequest {
     }
     const payload = body ?? emptyBody;
     this.responseStatus = status;
+    const extra = this.localReplyHeaders;
+    // A filter's own content-type (an external authorizer's denial) replaces the default text/plain.
+    const ownType = extra !== null && hasHeader(extra, 'content-type');
     const headers = payload.length > 0
-      ? ['content-length', String(payload.length), 'content-type', textPlain]
+      ? (ownType ? ['content-length', String(payload.length)] : ['content-length', String(payload.length), 'content-type', textPlain])
       : ['content-length', '0'];
     if (location !== null) headers.push('location', location);
-    if (this.localReplyHeaders !== null) headers.push(...this.localReplyHeaders);
+    if (extra !== null) headers.push(...extra);
     if (this.responseMutations !== null) this.responseMutations.apply(headers);
     this.responseHeaders = headers;
     this.localBody = payload;
@@ -320,4 +323,10 @@ export class HttpStream implements RequestView, ParsedRequest {
     this.complete = true;
     if (!h2.readableEnded) h2.resume();
   }
+}
+
+/** Whether a flat name/value list holds a header (names in lower case). */
+function hasHeader(headers: readonly string[], name: string): boolean {
+  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
+  return false;
 }

@@ -1,6 +1,6 @@
 // Listener (LDS) → ListenerSpec: its address, its listener filters (inspectors), its filter chains
-// (each a filter_chain_match, an optional TLS transport socket and one terminal network filter) and
-// its default_filter_chain.
+// (each a filter_chain_match, an optional TLS transport socket, network filters such as RBAC and one
+// terminal network filter) and its default_filter_chain.
 import { TypeUrl } from '../../xds/type-urls.ts';
 import { compileHttpConnectionManager, type HttpConnectionManagerSpec } from '../http/connection-manager-config.ts';
 import type { RouteCompileContext } from '../http/routing/route-config.ts';
@@ -13,6 +13,7 @@ import { compileDownstreamTlsContext, type DownstreamTlsSpec } from '../tls/down
 import { DownstreamTlsContextType, tlsContextOf } from '../tls/transport-socket.ts';
 import { anyMatch, checkDistinctMatches, compileFilterChainMatch, type FilterChainMatchSpec } from './filter-chain-match.ts';
 import { compileListenerFilters, type ListenerFiltersSpec } from './listener-filter-config.ts';
+import { compileNetworkReadFilter, readFilterTypeUrls, type NetworkReadFilterSpec } from './network-filters.ts';
 
 export type NetworkFilterSpec =
   | { kind: 'http'; spec: HttpConnectionManagerSpec }
@@ -22,6 +23,8 @@ export type FilterChainSpec = {
   /** Where it sits in the listener (`filter_chains[1] (tls-to-a)`, `default_filter_chain`), for messages. */
   label: string;
   match: FilterChainMatchSpec;
+  /** Network filters before the terminal one (envoy.filters.network.rbac), in order; they see each connection after TLS termination. */
+  readFilters: NetworkReadFilterSpec[];
   filter: NetworkFilterSpec;
   /** transport_socket envoy.transport_sockets.tls: TLS is terminated before the network filter; null: plaintext. */
   tls: DownstreamTlsSpec | null;
@@ -88,18 +91,33 @@ function compileFilterChain(at: FieldPath, value: unknown, context: RouteCompile
     match = compileFilterChainMatch(at.field('filter_chain_match'), chain.filter_chain_match);
   }
   const filters = repeated(at.field('filters'), chain.filters);
-  if (filters.length !== 1) at.field('filters').reject(`has ${filters.length} filters; exactly one terminal filter (http_connection_manager or tcp_proxy) is supported`);
-  const fp = at.field('filters').item(0);
-  const filter = message(fp, filters[0]);
-  checkFields(fp, filter, networkFilterFields);
-  const tp = fp.field('typed_config');
-  const typed = optionalMessage(tp, filter.typed_config);
-  if (!typed) throw tp.error('is required');
-  const typeUrl = typeUrlOf(typed);
-  let spec: NetworkFilterSpec;
-  if (typeUrl === TypeUrl.HttpConnectionManager) spec = { kind: 'http', spec: compileHttpConnectionManager(tp, typed, context) };
-  else if (typeUrl === TypeUrl.TcpProxy) spec = { kind: 'tcp', spec: compileTcpProxy(tp, typed) };
-  else throw tp.error(`${typeUrl || '(no type)'} is not supported (http_connection_manager and tcp_proxy are)`);
+  if (filters.length === 0) at.field('filters').reject('has 0 filters; a terminal filter (http_connection_manager or tcp_proxy) is required');
+  // Non-terminal filters (network-filters.ts) first, then exactly one terminal filter, last.
+  const readFilters: NetworkReadFilterSpec[] = [];
+  let spec: NetworkFilterSpec | null = null;
+  filters.forEach((entry, i) => {
+    const fp = at.field('filters').item(i);
+    const filter = message(fp, entry);
+    checkFields(fp, filter, networkFilterFields);
+    const tp = fp.field('typed_config');
+    const typed = optionalMessage(tp, filter.typed_config);
+    if (!typed) throw tp.error('is required');
+    const typeUrl = typeUrlOf(typed);
+    const last = i === filters.length - 1;
+    if (typeUrl === TypeUrl.HttpConnectionManager || typeUrl === TypeUrl.TcpProxy) {
+      if (!last) {
+        at.field('filters').reject(`has ${filters.length} filters; the terminal filter (http_connection_manager or tcp_proxy) must be the only one and the last, after network filters such as ${readFilterTypeUrls.join(', ')}`);
+      }
+      spec = typeUrl === TypeUrl.HttpConnectionManager
+        ? { kind: 'http', spec: compileHttpConnectionManager(tp, typed, context) }
+        : { kind: 'tcp', spec: compileTcpProxy(tp, typed) };
+      return;
+    }
+    const read = compileNetworkReadFilter(tp, typeUrl, typed);
+    if (read === null) throw tp.error(`${typeUrl || '(no type)'} is not supported (http_connection_manager, tcp_proxy and, before them, ${readFilterTypeUrls.join(', ')} are)`);
+    if (last) tp.reject(`${typeUrl} is not a terminal filter; the chain must end with http_connection_manager or tcp_proxy`);
+    readFilters.push(read);
+  });
   const label = chainName === '' ? at.path : `${at.path} (${chainName})`;
   const tlsContext = tlsContextOf(at.field('transport_socket'), chain.transport_socket, DownstreamTlsContextType);
   if (tlsContext === null && isPresent(chain.transport_socket_connect_timeout)) {
@@ -107,7 +125,7 @@ function compileFilterChain(at: FieldPath, value: unknown, context: RouteCompile
   }
   const tls = tlsContext === null ? null : compileDownstreamTlsContext(
     at.field('transport_socket').field('typed_config'), tlsContext,
-    chain.transport_socket_connect_timeout, at.field('transport_socket_connect_timeout'),
+    chain.transport_socket_connect_timeout, at.field('transport_socket_connect_timeout'), context.secrets ?? null,
   );
-  return { label, match, filter: spec, tls, fingerprint: `${isDefault ? 'default ' : ''}${canonicalJson(chain)}` };
+  return { label, match, readFilters, filter: spec!, tls, fingerprint: `${isDefault ? 'default ' : ''}${canonicalJson(chain)}` };
 }

@@ -4,6 +4,7 @@
 // on the same address get a new set of filter chains (keeping the chains that did not change) while
 // the rest of the old one drains, removed listeners stop accepting and drain. A bind failure rejects
 // the update and changes nothing.
+import type { SecretStore } from '../tls/secret-store.ts';
 import net from 'node:net';
 import type { Logger } from '../../common/log.ts';
 import { HttpConnectionManager } from '../http/connection-manager.ts';
@@ -17,10 +18,13 @@ import { ActiveListener } from './active-listener.ts';
 import { FilterChainSet } from './filter-chain-set.ts';
 import { compileListener, type FilterChainSpec, type ListenerSpec } from './listener-config.ts';
 import type { NetworkFilterChain } from './network-filter-chain.ts';
+import { withReadFilters } from './network-filters.ts';
 import { TlsTerminatingChain } from './tls-termination.ts';
 
 export type ListenerManagerOptions = {
   clusters: ClusterManager;
+  /** The data plane's SDS secrets, for the filter chains' TLS contexts. */
+  secrets?: SecretStore;
   routes: RouteStore;
   stats: ProxyStats;
   logger: Logger;
@@ -90,7 +94,7 @@ export class ListenerManager {
   }
 
   private async apply(resources: object[]): Promise<void> {
-    const context = { clusterExists: (name: string) => this.options.clusters.current.has(name) };
+    const context = { clusterExists: (name: string) => this.options.clusters.current.has(name), secrets: this.options.secrets };
     const specs = new Map<string, ListenerSpec>();
     const byAddress = new Map<string, string>();
     for (const resource of resources) {
@@ -181,9 +185,12 @@ export class ListenerManager {
     return new FilterChainSet(spec, stats, (chain) => this.createNetworkFilter(spec, chain), previous);
   }
 
-  /** The chain's network filter, behind TLS termination when the chain has a DownstreamTlsContext. */
+  /**
+   * The chain's network filters: its terminal filter behind its read filters (RBAC), all behind TLS
+   * termination when the chain has a DownstreamTlsContext.
+   */
   private createNetworkFilter(listener: ListenerSpec, chain: FilterChainSpec): NetworkFilterChain {
-    const filter = this.createTerminalFilter(listener, chain);
+    const filter = withReadFilters(chain.readFilters, this.createTerminalFilter(listener, chain), this.options.stats);
     return chain.tls === null ? filter : new TlsTerminatingChain(chain.tls, filter);
   }
 

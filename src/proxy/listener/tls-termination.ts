@@ -4,10 +4,17 @@
 // verification against trusted_ca, ALPN by the chain's preference. The decrypted stream then goes to
 // the chain's network filter: the HTTP connection manager picks its codec by the negotiated ALPN,
 // tcp_proxy pipes plaintext (TLS termination). A failed or timed-out handshake closes the connection.
+//
+// With SDS the certificate and roots change while the chain lives: before handing a connection to the
+// server, the chain asks its TlsContextSource for the context in force and, when it changed (once per
+// secret update), gives it to the server (tls.Server#setSecureContext). Handshakes already under way and
+// established connections keep the context they started with; none is dropped. While a referenced secret
+// has not arrived, connections are refused (closed before any handshake).
 import type { Socket } from 'node:net';
 import tls, { type TLSSocket } from 'node:tls';
 import { certificateMatches } from '../tls/san-matcher.ts';
 import type { DownstreamTlsSpec } from '../tls/downstream-tls-context.ts';
+import type { ResolvedTls } from '../tls/tls-context-source.ts';
 import type { NetworkFilterChain } from './network-filter-chain.ts';
 
 /** node:tls keeps the accepted socket it wraps here. */
@@ -20,11 +27,14 @@ export class TlsTerminatingChain implements NetworkFilterChain {
   /** Accepted sockets still in their handshake. */
   private readonly handshaking = new Set<Socket>();
   private closed = false;
+  /** The secure context the server has now. */
+  private applied: ResolvedTls | null = null;
 
   constructor(spec: DownstreamTlsSpec, inner: NetworkFilterChain) {
     this.spec = spec;
     this.inner = inner;
     this.server = tls.createServer(spec.serverOptions);
+    this.currentContext();
     this.server.on('secureConnection', (secure: WrappingSocket) => this.secured(secure));
     // A failed handshake (refused or missing certificate, no common protocol, timeout, not TLS).
     this.server.on('tlsClientError', (_err: Error, secure: WrappingSocket) => {
@@ -38,7 +48,7 @@ export class TlsTerminatingChain implements NetworkFilterChain {
   }
 
   handleConnection(socket: Socket): void {
-    if (this.closed) {
+    if (this.closed || this.currentContext() === null) {
       socket.destroy();
       return;
     }
@@ -58,6 +68,17 @@ export class TlsTerminatingChain implements NetworkFilterChain {
     for (const socket of [...this.handshaking]) socket.destroy();
     this.handshaking.clear();
     this.inner.destroy();
+  }
+
+  /** The context in force, given to the server when it changed; null while a secret is missing. */
+  private currentContext(): ResolvedTls | null {
+    const resolved = this.spec.source.resolve();
+    if (typeof resolved === 'string') return null;
+    if (resolved !== this.applied) {
+      this.server.setSecureContext(resolved.options);
+      this.applied = resolved;
+    }
+    return resolved;
   }
 
   private handshakeEnded(secure: WrappingSocket): void {
@@ -82,6 +103,7 @@ export class TlsTerminatingChain implements NetworkFilterChain {
     const presented = cert !== null && Object.keys(cert).length > 0;
     if (!presented) return !spec.requireCertificate;
     if (!secure.authorized) return false;
-    return certificateMatches(spec.sanMatchers, cert);
+    const resolved = spec.source.resolve();
+    return typeof resolved !== 'string' && certificateMatches(resolved.sanMatchers, cert);
   }
 }

@@ -80,6 +80,7 @@ export class TcpProxySession {
     }
     this.tried.push(host);
     const upstream = connectUpstream(this.cluster.spec.pool, host);
+    const secure = host.pool.tls !== null;
     this.upstream = upstream;
     let settled = false;
     const failed = () => {
@@ -98,7 +99,7 @@ export class TcpProxySession {
     upstream.setTimeout(this.cluster.spec.pool.connectTimeoutMs);
     upstream.once('timeout', failed);
     upstream.on('error', failed);
-    upstream.once(this.cluster.spec.pool.tls === null ? 'connect' : 'secureConnect', () => {
+    upstream.once(secure ? 'secureConnect' : 'connect', () => {
       if (settled) return;
       settled = true;
       upstream.off('timeout', failed);
@@ -133,10 +134,14 @@ export class TcpProxySession {
   }
 }
 
-/** A TCP connection to the endpoint, or a TLS one when the cluster has an UpstreamTlsContext. */
+/**
+ * A TCP connection to the endpoint, or a TLS one when its transport socket (the cluster's, or the one
+ * its transport_socket_matches picked) has an UpstreamTlsContext. A TLS secret that has not arrived
+ * gives a socket that fails at once (a connect failure).
+ */
 function connectUpstream(pool: PoolSettings, host: Host): Socket {
   const keepalive = pool.tcpKeepaliveMs;
-  const secure = pool.tls;
+  const secure = host.pool.tls;
   if (secure === null) {
     return net.connect({
       host: host.address, port: host.port, noDelay: true, allowHalfOpen: true,
@@ -144,8 +149,14 @@ function connectUpstream(pool: PoolSettings, host: Host): Socket {
     });
   }
   // A half-close is passed on over TLS too (tls.connect reads allowHalfOpen, untyped).
+  const connectOptions = upstreamConnectOptions(secure, secure.alpn);
+  if (connectOptions instanceof Error) {
+    const failed = new net.Socket();
+    setImmediate(() => failed.destroy(connectOptions));
+    return failed;
+  }
   const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
-    host: host.address, port: host.port, allowHalfOpen: true, ...upstreamConnectOptions(secure, secure.alpn),
+    host: host.address, port: host.port, allowHalfOpen: true, ...connectOptions,
   };
   const socket = tls.connect(options);
   socket.setNoDelay(true);

@@ -126,10 +126,39 @@ export class HttpConnectionManagerStats {
   fault: FaultFilterStats | null = null;
   /** The CORS filter's stats (`<stat_prefix>.cors.*`), created when a CORS filter is configured. */
   cors: CorsFilterStats | null = null;
+  /** The RBAC filters' stats (`<stat_prefix>.rbac.*`), one per pair of rules / shadow rules stat prefixes; null when none is configured. */
+  rbac: RbacFilterStats[] | null = null;
+  /** The JWT filter's stats (`<stat_prefix>.jwt_authn.*`), created when a jwt_authn filter is configured. */
+  jwtAuthn: JwtAuthnStats | null = null;
+  /** The ext_authz filters' stats (`<stat_prefix>.ext_authz.[<filter stat_prefix>.]*`) by filter stat_prefix. */
+  extAuthz: Map<string, ExtAuthzStats> | null = null;
 
   constructor(prefix: string) {
     this.prefix = prefix;
     this.labels = { envoy_http_conn_manager_prefix: prefix };
+  }
+
+  /** The stats of an RBAC filter with these rules_stat_prefix / shadow_rules_stat_prefix, created on first use (config time). */
+  rbacStats(rulesPrefix: string, shadowRulesPrefix: string): RbacFilterStats {
+    const list = (this.rbac ??= []);
+    for (const s of list) if (s.rulesPrefix === rulesPrefix && s.shadowRulesPrefix === shadowRulesPrefix) return s;
+    const s = new RbacFilterStats(rulesPrefix, shadowRulesPrefix);
+    list.push(s);
+    return s;
+  }
+
+  /** The JWT filter's stats of this connection manager, created on first use (config time). */
+  jwtAuthnStats(): JwtAuthnStats {
+    if (this.jwtAuthn === null) this.jwtAuthn = new JwtAuthnStats();
+    return this.jwtAuthn;
+  }
+
+  /** The stats of the ext_authz filters with this stat_prefix: the same object across config updates. */
+  extAuthzStats(statPrefix: string): ExtAuthzStats {
+    const sets = (this.extAuthz ??= new Map());
+    let s = sets.get(statPrefix);
+    if (s === undefined) sets.set(statPrefix, s = new ExtAuthzStats(statPrefix));
+    return s;
   }
 
   /** The fault filter's stats of this connection manager, created on first use (config time). */
@@ -149,12 +178,74 @@ export class HttpConnectionManagerStats {
   }
 }
 
+/** envoy.filters.http.jwt_authn's counters of one connection manager. */
+export class JwtAuthnStats {
+  /** Requests let through (verified, allowed missing, no requirement, bypassed preflights). */
+  allowed = 0;
+  /** Requests answered with 401 / 403. */
+  denied = 0;
+  /** CORS preflights let through without verification (bypass_cors_preflight). */
+  corsPreflightBypassed = 0;
+}
+
+/** envoy.filters.http.ext_authz's counters of the filters with one stat_prefix in one connection manager. */
+export class ExtAuthzStats {
+  /** The filter's stat_prefix ('' when unset). */
+  readonly statPrefix: string;
+  /** Requests the authorization service allowed. */
+  ok = 0;
+  /** Requests the authorization service denied. */
+  denied = 0;
+  /** Checks that failed: service unreachable, timed out, answered 5xx. */
+  error = 0;
+  /** Failed checks whose request went on because of failure_mode_allow. */
+  failureModeAllowed = 0;
+  /** Requests the filter did not check because filter_enabled / filter_enabled_metadata said so. */
+  disabled = 0;
+
+  constructor(statPrefix: string) {
+    this.statPrefix = statPrefix;
+  }
+}
+
 /** envoy.filters.http.cors's counters of one connection manager; requests without Origin are not counted, as in Envoy. */
 export class CorsFilterStats {
   /** Requests whose Origin a CORS policy allowed. */
   originValid = 0;
   /** Requests whose Origin no CORS policy allowed. */
   originInvalid = 0;
+}
+
+/**
+ * An RBAC filter's counters (Envoy: `<rules_stat_prefix>allowed` / `denied` for the enforced rules,
+ * `<shadow_rules_stat_prefix>shadow_allowed` / `shadow_denied` for the shadow rules). HTTP filters keep
+ * them under their connection manager; network filters by their stat_prefix.
+ */
+export class RbacFilterStats {
+  readonly rulesPrefix: string;
+  readonly shadowRulesPrefix: string;
+  allowed = 0;
+  denied = 0;
+  shadowAllowed = 0;
+  shadowDenied = 0;
+
+  constructor(rulesPrefix: string, shadowRulesPrefix: string) {
+    this.rulesPrefix = rulesPrefix;
+    this.shadowRulesPrefix = shadowRulesPrefix;
+  }
+}
+
+/** A network RBAC filter's stats by its stat_prefix (Envoy: `<stat_prefix>.rbac.*`). */
+export class NetworkRbacStats {
+  readonly prefix: string;
+  readonly labels: { envoy_rbac_stat_prefix: string };
+  readonly filter: RbacFilterStats;
+
+  constructor(prefix: string, shadowRulesPrefix: string) {
+    this.prefix = prefix;
+    this.labels = { envoy_rbac_stat_prefix: prefix };
+    this.filter = new RbacFilterStats('', shadowRulesPrefix);
+  }
 }
 
 /** envoy.filters.http.fault's stats of one connection manager. */

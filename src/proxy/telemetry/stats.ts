@@ -8,8 +8,8 @@
 // `collect()` when the registry is scraped: labels are built at scrape time only.
 import { Counter, Gauge, Registry } from 'prom-client';
 import {
-  ClusterStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, OutlierDetectionStats, TcpProxyStats, codeClasses,
-  outlierEjectionKinds,
+  ClusterStats, ExtAuthzStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, NetworkRbacStats, OutlierDetectionStats, RbacFilterStats,
+  TcpProxyStats, codeClasses, outlierEjectionKinds,
 } from './stat-objects.ts';
 
 type Labels = Record<string, string>;
@@ -21,6 +21,8 @@ export class ProxyStats {
   readonly httpConnectionManagers = new Map<string, HttpConnectionManagerStats>();
   readonly tcpProxies = new Map<string, TcpProxyStats>();
   readonly listeners = new Map<string, ListenerStats>();
+  /** Network RBAC filters by stat_prefix. */
+  readonly networkRbac = new Map<string, NetworkRbacStats>();
 
   constructor() {
     this.registry = new Registry();
@@ -213,6 +215,62 @@ export class ProxyStats {
       for (const s of hcms.values()) if (s.fault !== null) emit(s.labels, s.fault.faultsOverflow);
     });
 
+    // RBAC filters of HTTP connection managers (Envoy: http.<stat_prefix>.rbac.<rules_stat_prefix>allowed, ...):
+    // the rules / shadow rules stat prefix is the envoy_rbac_prefix label.
+    const rbacCounter = (name: string, help: string, shadow: boolean, read: (s: RbacFilterStats) => number): void => {
+      this.counter(`envoy_http_rbac_${name}`, help, [...hcm, 'envoy_rbac_prefix'], (emit) => {
+        for (const h of hcms.values()) {
+          if (h.rbac === null) continue;
+          for (const r of h.rbac) {
+            emit({ envoy_http_conn_manager_prefix: h.prefix, envoy_rbac_prefix: shadow ? r.shadowRulesPrefix : r.rulesPrefix }, read(r));
+          }
+        }
+      });
+    };
+    rbacCounter('allowed', 'Requests the RBAC filter allowed', false, (r) => r.allowed);
+    rbacCounter('denied', 'Requests the RBAC filter denied', false, (r) => r.denied);
+    rbacCounter('shadow_allowed', 'Requests the RBAC shadow rules would allow', true, (r) => r.shadowAllowed);
+    rbacCounter('shadow_denied', 'Requests the RBAC shadow rules would deny', true, (r) => r.shadowDenied);
+    // JWT authentication (Envoy: http.<stat_prefix>.jwt_authn.*).
+    this.counter('envoy_http_jwt_authn_allowed', 'Requests the JWT filter let through', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.jwtAuthn !== null) emit(s.labels, s.jwtAuthn.allowed);
+    });
+    this.counter('envoy_http_jwt_authn_denied', 'Requests the JWT filter refused (401/403)', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.jwtAuthn !== null) emit(s.labels, s.jwtAuthn.denied);
+    });
+    this.counter('envoy_http_jwt_authn_cors_preflight_bypassed', 'CORS preflights the JWT filter let through unverified', hcm, (emit) => {
+      for (const s of hcms.values()) if (s.jwtAuthn !== null) emit(s.labels, s.jwtAuthn.corsPreflightBypassed);
+    });
+    // External authorization (Envoy: http.<stat_prefix>.ext_authz.[<filter stat_prefix>.]*).
+    const extAuthzCounter = (name: string, help: string, read: (s: ExtAuthzStats) => number): void => {
+      this.counter(`envoy_http_ext_authz_${name}`, help, [...hcm, 'envoy_ext_authz_prefix'], (emit) => {
+        for (const h of hcms.values()) {
+          if (h.extAuthz === null) continue;
+          for (const x of h.extAuthz.values()) emit({ envoy_http_conn_manager_prefix: h.prefix, envoy_ext_authz_prefix: x.statPrefix }, read(x));
+        }
+      });
+    };
+    extAuthzCounter('ok', 'Requests the external authorizer allowed', (x) => x.ok);
+    extAuthzCounter('denied', 'Requests the external authorizer denied', (x) => x.denied);
+    extAuthzCounter('error', 'External authorization checks that failed', (x) => x.error);
+    extAuthzCounter('failure_mode_allowed', 'Failed checks whose request went on (failure_mode_allow)', (x) => x.failureModeAllowed);
+    extAuthzCounter('disabled', 'Requests the ext_authz filter did not check', (x) => x.disabled);
+    // Network RBAC filters (Envoy: <stat_prefix>.rbac.*).
+    const rbacs = this.networkRbac;
+    const rbacPrefix = ['envoy_rbac_stat_prefix'];
+    this.counter('envoy_rbac_allowed', 'Connections the network RBAC filter allowed', rbacPrefix, (emit) => {
+      for (const s of rbacs.values()) emit(s.labels, s.filter.allowed);
+    });
+    this.counter('envoy_rbac_denied', 'Connections the network RBAC filter denied (closed)', rbacPrefix, (emit) => {
+      for (const s of rbacs.values()) emit(s.labels, s.filter.denied);
+    });
+    this.counter('envoy_rbac_shadow_allowed', 'Connections the network RBAC shadow rules would allow', rbacPrefix, (emit) => {
+      for (const s of rbacs.values()) emit(s.labels, s.filter.shadowAllowed);
+    });
+    this.counter('envoy_rbac_shadow_denied', 'Connections the network RBAC shadow rules would deny', rbacPrefix, (emit) => {
+      for (const s of rbacs.values()) emit(s.labels, s.filter.shadowDenied);
+    });
+
     // TCP proxies.
     this.counter('envoy_tcp_downstream_cx_total', 'Downstream connections', ['envoy_tcp_prefix'], (emit) => {
       for (const s of tcps.values()) emit(s.labels, s.downstreamCxTotal);
@@ -275,6 +333,13 @@ export class ProxyStats {
   tcpProxy(prefix: string): TcpProxyStats {
     let s = this.tcpProxies.get(prefix);
     if (!s) this.tcpProxies.set(prefix, (s = new TcpProxyStats(prefix)));
+    return s;
+  }
+
+  /** A network RBAC filter's stats, created on first use (config time). */
+  networkRbacStats(prefix: string, shadowRulesPrefix: string): NetworkRbacStats {
+    let s = this.networkRbac.get(prefix);
+    if (!s) this.networkRbac.set(prefix, (s = new NetworkRbacStats(prefix, shadowRulesPrefix)));
     return s;
   }
 

@@ -1,37 +1,49 @@
 // envoy.extensions.transport_sockets.tls.v3.CommonTlsContext, the part both sides share: the local
 // certificate chain and key (tls_certificates), the ALPN list, the validation context (trusted_ca and
-// SAN matchers) and tls_params (protocol versions). What cannot be honoured rejects the resource: SDS
-// secret references (until the certificate authority delivers secrets), certificate providers, custom
-// handshakers, key logging, OCSP staples, private key providers, CRLs, SPKI/hash pinning and custom
-// validators (SPIFFE).
+// SAN matchers) and tls_params (protocol versions). The certificate and the roots may instead be SDS
+// secrets delivered over ADS (tls_certificate_sds_secret_configs; validation_context_sds_secret_config,
+// alone or in a combined_validation_context whose default_validation_context adds SAN matchers): they
+// are kept as names here and resolved per connection by tls-context-source.ts. What cannot be honoured
+// rejects the resource: certificate providers, custom handshakers, key logging, OCSP staples, private
+// key providers, CRLs, SPKI/hash pinning and custom validators (SPIFFE identities are checked with URI
+// SAN matchers instead).
 import type { SecureVersion } from 'node:tls';
 import { FieldPath, checkFields, isPresent, message, optionalMessage, repeated, string, type Message } from '../upstream/envoy-config.ts';
 import { compileDataSource } from './data-source.ts';
+import { compileSdsSecretConfig } from './sds-config.ts';
 import { compileTypedSanMatchers, compileUntypedSanMatchers, type SanMatcher } from './san-matcher.ts';
 
 export type TlsCertificateSpec = { certificateChain: Buffer; privateKey: Buffer };
 
 export type ValidationSpec = {
-  /** PEM bundle of trusted CAs; null: the peer's certificate is not verified. */
+  /** PEM bundle of trusted CAs given inline; null: none inline. */
   trustedCa: Buffer | null;
+  /** The SDS secret holding the trusted CAs (validation_context_sds_secret_config); null: none. */
+  secretName: string | null;
   sanMatchers: SanMatcher[];
 };
 
 export type CommonTlsSpec = {
   certificates: TlsCertificateSpec[];
+  /** tls_certificate_sds_secret_configs: the SDS secrets holding the certificate and key. */
+  certificateSecrets: string[];
   alpn: string[];
   validation: ValidationSpec;
   minVersion: SecureVersion | undefined;
   maxVersion: SecureVersion | undefined;
 };
 
-const sdsReason = 'is not supported yet: SDS comes with the certificate authority; give the certificate inline or as a file';
-
-const commonFields = new Set(['tls_certificates', 'alpn_protocols', 'validation_context', 'tls_params']);
+const commonFields = new Set([
+  'tls_certificates', 'alpn_protocols', 'validation_context', 'tls_params', 'tls_certificate_sds_secret_configs',
+  'validation_context_sds_secret_config', 'combined_validation_context',
+]);
+const validationTypes = ['validation_context', 'validation_context_sds_secret_config', 'combined_validation_context'];
+const combinedFields = new Set(['default_validation_context', 'validation_context_sds_secret_config']);
+const rejectedCombinedFields: Record<string, string> = {
+  validation_context_certificate_provider: 'is not supported (certificate providers)',
+  validation_context_certificate_provider_instance: 'is not supported (certificate providers)',
+};
 const rejectedCommonFields: Record<string, string> = {
-  tls_certificate_sds_secret_configs: sdsReason,
-  validation_context_sds_secret_config: sdsReason,
-  combined_validation_context: 'is not supported yet (it pairs a validation context with an SDS secret: SDS comes with the certificate authority)',
   tls_certificate_provider_instance: 'is not supported (certificate providers)',
   tls_certificate_certificate_provider: 'is not supported (certificate providers)',
   tls_certificate_certificate_provider_instance: 'is not supported (certificate providers)',
@@ -91,6 +103,11 @@ export function compileCommonTlsContext(at: FieldPath, value: unknown): CommonTl
       privateKey: compileDataSource(cp.field('private_key'), cert.private_key),
     };
   });
+  const certificateSecrets = repeated(at.field('tls_certificate_sds_secret_configs'), c.tls_certificate_sds_secret_configs)
+    .map((v, i) => compileSdsSecretConfig(at.field('tls_certificate_sds_secret_configs').item(i), v));
+  if (certificates.length > 0 && certificateSecrets.length > 0) {
+    at.field('tls_certificate_sds_secret_configs').reject('is set together with tls_certificates; give the certificate one way');
+  }
   const alpn = repeated(at.field('alpn_protocols'), c.alpn_protocols).map((v, i) => {
     const p = string(at.field('alpn_protocols').item(i), v) ?? '';
     if (p === '' || p.length > 255) at.field('alpn_protocols').item(i).reject('must be 1 to 255 characters');
@@ -111,7 +128,28 @@ export function compileCommonTlsContext(at: FieldPath, value: unknown): CommonTl
       pp.reject(`tls_minimum_protocol_version ${minVersion} is above tls_maximum_protocol_version ${maxVersion}`);
     }
   }
-  return { certificates, alpn, validation: compileValidation(at.field('validation_context'), c.validation_context), minVersion, maxVersion };
+  return { certificates, certificateSecrets, alpn, validation: compileValidationType(at, c), minVersion, maxVersion };
+}
+
+/** The validation_context_type oneof: inline, an SDS secret, or both combined. */
+function compileValidationType(at: FieldPath, c: Message): ValidationSpec {
+  const set = validationTypes.filter((f) => isPresent(c[f]));
+  if (set.length > 1) at.reject(`sets ${set.join(' and ')}; at most one is allowed`);
+  if (isPresent(c.validation_context_sds_secret_config)) {
+    const secretName = compileSdsSecretConfig(at.field('validation_context_sds_secret_config'), c.validation_context_sds_secret_config);
+    return { trustedCa: null, secretName, sanMatchers: [] };
+  }
+  if (isPresent(c.combined_validation_context)) {
+    const cp = at.field('combined_validation_context');
+    const combined = message(cp, c.combined_validation_context);
+    checkTlsFields(cp, combined, combinedFields, rejectedCombinedFields);
+    if (!isPresent(combined.default_validation_context)) cp.field('default_validation_context').reject('is required');
+    if (!isPresent(combined.validation_context_sds_secret_config)) cp.field('validation_context_sds_secret_config').reject('is required');
+    const secretName = compileSdsSecretConfig(cp.field('validation_context_sds_secret_config'), combined.validation_context_sds_secret_config);
+    const defaults = compileValidation(cp.field('default_validation_context'), combined.default_validation_context, true);
+    return { ...defaults, secretName };
+  }
+  return compileValidation(at.field('validation_context'), c.validation_context, false);
 }
 
 function protocolVersion(at: FieldPath, value: unknown): SecureVersion | undefined {
@@ -121,9 +159,10 @@ function protocolVersion(at: FieldPath, value: unknown): SecureVersion | undefin
   return versions[name];
 }
 
-function compileValidation(at: FieldPath, value: unknown): ValidationSpec {
+/** An inline CertificateValidationContext; `withSecret`: the roots may come from an SDS secret instead. */
+function compileValidation(at: FieldPath, value: unknown, withSecret: boolean): ValidationSpec {
   const v = optionalMessage(at, value);
-  if (!v) return { trustedCa: null, sanMatchers: [] };
+  if (!v) return { trustedCa: null, secretName: null, sanMatchers: [] };
   checkTlsFields(at, v, validationFields, rejectedValidationFields);
   if (isPresent(v.trust_chain_verification) && v.trust_chain_verification !== 'VERIFY_TRUST_CHAIN' && v.trust_chain_verification !== 0) {
     at.field('trust_chain_verification').reject(`${String(v.trust_chain_verification)} is not supported (only VERIFY_TRUST_CHAIN)`);
@@ -133,8 +172,8 @@ function compileValidation(at: FieldPath, value: unknown): ValidationSpec {
     ...compileTypedSanMatchers(at.field('match_typed_subject_alt_names'), v.match_typed_subject_alt_names),
     ...compileUntypedSanMatchers(at.field('match_subject_alt_names'), v.match_subject_alt_names),
   ];
-  if (sanMatchers.length > 0 && trustedCa === null) {
+  if (sanMatchers.length > 0 && trustedCa === null && !withSecret) {
     at.reject('matches subject alt names without trusted_ca: the peer certificate would not be verified (as Envoy, this is refused)');
   }
-  return { trustedCa, sanMatchers };
+  return { trustedCa, secretName: null, sanMatchers };
 }

@@ -1,24 +1,27 @@
 // DownstreamTlsContext → DownstreamTlsSpec: what a filter chain needs to terminate TLS on its accepted
-// connections (listener/tls-termination.ts builds the chain's tls.Server from it). Certificates and
-// keys are read and checked to fit when the config is compiled; ALPN is chosen from the client's list
-// by the chain's alpn_protocols order. Client certificates are asked for when validation_context has a
-// trusted_ca: required with require_client_certificate, else verified when presented.
+// connections (listener/tls-termination.ts runs the chain's tls.Server with it). Inline certificates
+// and keys are read and checked to fit when the config is compiled; SDS secrets (Istio's `default` and
+// `ROOTCA`) are resolved from the data plane's secret store when connections arrive (source). ALPN is
+// chosen from the client's list by the chain's alpn_protocols order. Client certificates are asked for
+// when there are roots (inline trusted_ca or a validation secret): required with
+// require_client_certificate, else verified when presented.
 import tls, { type TlsOptions } from 'node:tls';
 import { FieldPath, boolWrapper, durationMs, type Message } from '../upstream/envoy-config.ts';
 import { checkTlsFields, compileCommonTlsContext } from './common-tls-context.ts';
-import type { SanMatcher } from './san-matcher.ts';
+import type { SecretStore } from './secret-store.ts';
+import { TlsContextSource } from './tls-context-source.ts';
 
 export type DownstreamTlsSpec = {
-  /** For the chain's tls.Server (certificate, key, CA, protocol versions, ALPN, client certificates, handshake timeout). */
+  /** The certificate, key, roots and protocol versions: inline, or from SDS secrets as they are now. */
+  source: TlsContextSource;
+  /** For the chain's tls.Server besides its secure context (ALPN, client certificates, handshake timeout). */
   serverOptions: TlsOptions;
   /** Offered by preference; empty: no ALPN (the client's protocol is not known: HTTP/1.1). */
   alpn: string[];
-  /** Ask the client for a certificate (validation_context.trusted_ca is set). */
+  /** Ask the client for a certificate (there are roots to verify it). */
   requestCertificate: boolean;
   /** require_client_certificate: a connection without a valid client certificate fails its handshake. */
   requireCertificate: boolean;
-  /** Client certificates must carry one of these SANs (empty: any). */
-  sanMatchers: SanMatcher[];
   /** require_sni: a ClientHello without SNI is refused. */
   requireSni: boolean;
   /** The filter chain's transport_socket_connect_timeout, else defaultHandshakeTimeoutMs. */
@@ -28,7 +31,7 @@ export type DownstreamTlsSpec = {
 const downstreamFields = new Set(['@type', 'type_url', 'common_tls_context', 'require_client_certificate', 'require_sni']);
 const rejectedDownstreamFields: Record<string, string> = {
   session_ticket_keys: 'is not supported (session ticket keys)',
-  session_ticket_keys_sds_secret_config: 'is not supported yet: SDS comes with the certificate authority',
+  session_ticket_keys_sds_secret_config: 'is not supported (session ticket keys)',
   disable_stateless_session_resumption: 'is not supported (session tickets)',
   disable_stateful_session_resumption: 'is not supported (session resumption settings)',
   session_timeout: 'is not supported (session resumption settings)',
@@ -40,46 +43,54 @@ const rejectedDownstreamFields: Record<string, string> = {
 /** A TLS handshake that has not finished after this long is given up (Envoy has no default; node:tls uses 120 s). */
 export const defaultHandshakeTimeoutMs = 10_000;
 
-export function compileDownstreamTlsContext(at: FieldPath, context: Message, connectTimeout: unknown, timeoutAt: FieldPath): DownstreamTlsSpec {
+/** `secrets`: the data plane's SDS secrets (null: SDS references cannot be resolved and are refused). */
+export function compileDownstreamTlsContext(
+  at: FieldPath, context: Message, connectTimeout: unknown, timeoutAt: FieldPath, secrets: SecretStore | null,
+): DownstreamTlsSpec {
   checkTlsFields(at, context, downstreamFields, rejectedDownstreamFields);
   const common = compileCommonTlsContext(at.field('common_tls_context'), context.common_tls_context);
   const cp = at.field('common_tls_context');
-  if (common.certificates.length === 0) cp.field('tls_certificates').reject('is empty: a server needs a certificate');
-  if (common.certificates.length > 1) cp.field('tls_certificates').reject('has more than one certificate; one per filter chain is supported');
-  const requireCertificate = boolWrapper(at.field('require_client_certificate'), context.require_client_certificate) ?? false;
-  const trustedCa = common.validation.trustedCa;
-  if (requireCertificate && trustedCa === null) {
-    at.field('require_client_certificate').reject('needs common_tls_context.validation_context.trusted_ca to verify client certificates');
+  const certificateCount = common.certificates.length + common.certificateSecrets.length;
+  if (certificateCount === 0) cp.field('tls_certificates').reject('is empty: a server needs a certificate (tls_certificates or tls_certificate_sds_secret_configs)');
+  if (certificateCount > 1) cp.reject('has more than one certificate; one per filter chain is supported');
+  if (secrets === null && (common.certificateSecrets.length > 0 || common.validation.secretName !== null)) {
+    cp.reject('refers to SDS secrets, which this data plane cannot resolve');
   }
-  const cert = common.certificates[0];
-  const contextOptions = {
-    cert: cert.certificateChain,
-    key: cert.privateKey,
-    ...(trustedCa !== null ? { ca: trustedCa } : {}),
-    ...(common.minVersion !== undefined ? { minVersion: common.minVersion } : {}),
-    ...(common.maxVersion !== undefined ? { maxVersion: common.maxVersion } : {}),
-  };
-  try {
-    tls.createSecureContext(contextOptions); // a key that does not fit its certificate rejects the config here
-  } catch (err) {
-    throw cp.error(`cannot be loaded: ${(err as Error).message}`);
+  const requireCertificate = boolWrapper(at.field('require_client_certificate'), context.require_client_certificate) ?? false;
+  const source = new TlsContextSource({
+    certificate: common.certificates[0] ?? null,
+    certificateSecret: common.certificateSecrets[0] ?? null,
+    trustedCa: common.validation.trustedCa,
+    validationSecret: common.validation.secretName,
+    sanMatchers: common.validation.sanMatchers,
+    minVersion: common.minVersion,
+    maxVersion: common.maxVersion,
+  }, secrets);
+  if (requireCertificate && !source.verifies) {
+    at.field('require_client_certificate').reject('needs common_tls_context.validation_context.trusted_ca (or validation_context_sds_secret_config) to verify client certificates');
+  }
+  if (!source.dynamic) {
+    const resolved = source.resolve();
+    try {
+      if (typeof resolved !== 'string') tls.createSecureContext(resolved.options); // a key that does not fit its certificate rejects the config here
+    } catch (err) {
+      throw cp.error(`cannot be loaded: ${(err as Error).message}`);
+    }
   }
   const timeout = durationMs(timeoutAt, connectTimeout) ?? 0;
   const handshakeTimeoutMs = timeout > 0 ? timeout : defaultHandshakeTimeoutMs;
   return {
+    source,
     serverOptions: {
-      ...contextOptions,
-      requestCert: trustedCa !== null,
+      requestCert: source.verifies,
       rejectUnauthorized: requireCertificate,
       handshakeTimeout: handshakeTimeoutMs,
       ...(common.alpn.length > 0 ? { ALPNProtocols: common.alpn } : {}),
     },
     alpn: common.alpn,
-    requestCertificate: trustedCa !== null,
+    requestCertificate: source.verifies,
     requireCertificate,
-    sanMatchers: common.validation.sanMatchers,
     requireSni: boolWrapper(at.field('require_sni'), context.require_sni) ?? false,
     handshakeTimeoutMs,
   };
 }
-

@@ -4,8 +4,11 @@ import {
   FieldPath, bool, canonicalJson, checkFields, durationMs, isPresent, message, optionalMessage, repeated,
   requiredString, string, uintWrapper, type Message,
 } from './envoy-config.ts';
-import { compileUpstreamTlsContext, type UpstreamTlsSpec } from '../tls/upstream-tls-context.ts';
-import { UpstreamTlsContextType, tlsContextOf } from '../tls/transport-socket.ts';
+import type { SecretStore } from '../tls/secret-store.ts';
+import {
+  compileTransportSocketMatches, compileUpstreamTransportSocket, type TransportSocketMatch,
+} from '../tls/transport-socket-match.ts';
+import type { UpstreamTlsSpec } from '../tls/upstream-tls-context.ts';
 import { compileUpstreamProtocol, type UpstreamProtocol } from './upstream-protocol.ts';
 import {
   loadBalancerConfigFields, loadBalancerPolicy, registeredLoadBalancers, type CompiledLoadBalancer,
@@ -41,7 +44,10 @@ export type PoolSettings = {
    * probe in ms (0: the system's default).
    */
   tcpKeepaliveMs: number | null;
-  /** transport_socket envoy.transport_sockets.tls: TLS to the endpoints; null: plaintext. */
+  /**
+   * TLS to the endpoint (envoy.transport_sockets.tls); null: plaintext. For a cluster, its
+   * transport_socket; each endpoint's pool gets the one its transport_socket_matches pick.
+   */
   tls: UpstreamTlsSpec | null;
 };
 
@@ -76,7 +82,9 @@ export type ClusterSpec = {
   outlierDetection: OutlierDetectionSpec | null;
   limits: CircuitBreakerLimits;
   pool: PoolSettings;
-  /** pool settings as text, to compare them across updates. */
+  /** transport_socket_matches: per-endpoint transport sockets, chosen by endpoint metadata (pool.tls when none matches). */
+  transportSocketMatches: TransportSocketMatch[];
+  /** pool settings (with the transport socket matches) as text, to compare them across updates. */
   poolKey: string;
   staticAssignment: AssignmentSpec | null;
   /** The resource as canonical text: an unchanged cluster keeps its state (endpoints, pools, balancer). */
@@ -91,6 +99,7 @@ const clusterFields = new Set([
   'metadata', 'per_connection_buffer_limit_bytes', 'dns_lookup_family', 'dns_refresh_rate', 'respect_dns_ttl',
   'cleanup_interval', 'ignore_health_on_host_removal',
   'typed_extension_protocol_options', 'http2_protocol_options', 'upstream_connection_options', 'transport_socket',
+  'transport_socket_matches',
 ]);
 const connectionOptionsFields = new Set(['tcp_keepalive']);
 // Node.js sets only the idle time before the first keepalive probe; probe count and interval stay the system's.
@@ -118,7 +127,8 @@ const defaultPanicThreshold = 50;
 const defaultConnectTimeoutMs = 5000;
 const defaultIdleTimeoutMs = 3600_000;
 
-export function compileCluster(value: unknown): ClusterSpec {
+/** `secrets`: the data plane's SDS secrets, which TLS contexts may refer to (null: none can be). */
+export function compileCluster(value: unknown, secrets: SecretStore | null = null): ClusterSpec {
   const probe = typeof value === 'object' && value !== null ? (value as Record<string, unknown>).name : undefined;
   const root = new FieldPath(`Cluster ${typeof probe === 'string' && probe !== '' ? probe : '(unnamed)'}`);
   const c = message(root, value);
@@ -170,8 +180,9 @@ export function compileCluster(value: unknown): ClusterSpec {
     maxRequestsPerConnection: uintWrapper(root.field('max_requests_per_connection'), c.max_requests_per_connection) ?? 0,
     protocol,
     tcpKeepaliveMs: compileTcpKeepalive(root.field('upstream_connection_options'), c.upstream_connection_options),
-    tls: compileTransportSocket(root.field('transport_socket'), c.transport_socket),
+    tls: compileUpstreamTransportSocket(root.field('transport_socket'), c.transport_socket, secrets),
   };
+  const transportSocketMatches = compileTransportSocketMatches(root.field('transport_socket_matches'), c.transport_socket_matches, secrets);
   if (pool.connectTimeoutMs <= 0) root.field('connect_timeout').reject('must be positive');
   const hasCommon = isPresent(c.common_http_protocol_options);
   const commonAt = root.field(hasCommon ? 'common_http_protocol_options'
@@ -200,7 +211,9 @@ export function compileCluster(value: unknown): ClusterSpec {
     outlierDetection: isPresent(c.outlier_detection) ? compileOutlierDetection(root.field('outlier_detection'), c.outlier_detection) : null,
     limits: compileLimits(root.field('circuit_breakers'), c.circuit_breakers),
     pool,
-    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}/${pool.tcpKeepaliveMs}/${JSON.stringify(protocol)}/${pool.tls?.key ?? ''}`,
+    transportSocketMatches,
+    poolKey: `${pool.connectTimeoutMs}/${pool.idleTimeoutMs}/${pool.maxRequestsPerConnection}/${pool.tcpKeepaliveMs}/${JSON.stringify(protocol)}/${pool.tls?.key ?? ''}`
+      + `/${JSON.stringify(transportSocketMatches.map((m) => [m.name, [...m.match], m.tls?.key ?? '']))}`,
     staticAssignment,
     fingerprint: canonicalJson(c),
   };
@@ -238,11 +251,6 @@ function compileCommonLbConfig(at: FieldPath, value: unknown): { panicThreshold:
   // Envoy rounds the percentage to an integer.
   const threshold = percent(at.field('healthy_panic_threshold'), common.healthy_panic_threshold);
   return { panicThreshold: threshold === undefined ? defaultPanicThreshold : Math.round(threshold), localityWeighted: locality !== undefined };
-}
-
-function compileTransportSocket(at: FieldPath, value: unknown): UpstreamTlsSpec | null {
-  const context = tlsContextOf(at, value, UpstreamTlsContextType);
-  return context === null ? null : compileUpstreamTlsContext(at.field('typed_config'), context);
 }
 
 function compileTcpKeepalive(at: FieldPath, value: unknown): number | null {

@@ -10,6 +10,7 @@ import { Cluster } from './cluster.ts';
 import { compileAssignment, type AssignmentSpec } from './endpoint-config.ts';
 import { DnsResolution } from './dns-resolution.ts';
 import { ConfigRejectedError } from './envoy-config.ts';
+import type { SecretStore } from '../tls/secret-store.ts';
 
 export type ClusterSet = ReadonlyMap<string, Cluster>;
 
@@ -24,17 +25,20 @@ export class ClusterManager {
   private readonly stats: ProxyStats;
   private readonly logger: Logger;
   private readonly maxIdle: number;
+  /** SDS secrets the clusters' TLS contexts refer to (null: references are refused). */
+  private readonly secrets: SecretStore | null;
 
-  constructor(stats: ProxyStats, logger: Logger, maxIdleConnectionsPerEndpoint: number) {
+  constructor(stats: ProxyStats, logger: Logger, maxIdleConnectionsPerEndpoint: number, secrets: SecretStore | null = null) {
     this.stats = stats;
     this.logger = logger;
     this.maxIdle = maxIdleConnectionsPerEndpoint;
+    this.secrets = secrets;
   }
 
   update(resources: object[]): void {
     const specs = new Map<string, ClusterSpec>();
     for (const resource of resources) {
-      const spec = compileCluster(resource);
+      const spec = compileCluster(resource, this.secrets);
       if (specs.has(spec.name)) throw new ConfigRejectedError(`Cluster ${spec.name}: name appears twice in the update`);
       specs.set(spec.name, spec);
     }

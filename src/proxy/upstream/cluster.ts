@@ -9,8 +9,14 @@ import { defaultOverprovisioningFactor, type AssignmentSpec } from './endpoint-c
 import { EndpointPool } from './endpoint-pool.ts';
 import { Host } from './host.ts';
 import { buildSelection, type SelectionSettings } from './load-balancers/host-selection.ts';
+import { chooseTransportSocket } from '../tls/transport-socket-match.ts';
+import type { UpstreamTlsSpec } from '../tls/upstream-tls-context.ts';
 import type { LoadBalancer } from './load-balancers/registry.ts';
 import { OutlierDetector } from './outlier-detection/detector.ts';
+
+function tlsKey(tls: UpstreamTlsSpec | null): string {
+  return tls === null ? '' : tls.key;
+}
 
 function onSlowStartStep(cluster: Cluster): void {
   cluster.slowStartTimer = null;
@@ -72,18 +78,26 @@ export class Cluster {
   /**
    * Applies an endpoint assignment (undefined: none yet). Endpoints that remain keep their Host and
    * pool (in-flight requests and idle connections survive, and their outlier detection record); removed
-   * ones close once idle.
+   * ones close once idle. Each endpoint's transport socket (TLS or plaintext, from transport_socket_matches
+   * and its metadata) is chosen here; an endpoint whose choice changed gets a new pool.
    */
   setAssignment(assignment: AssignmentSpec | undefined): void {
     const next = new Map<string, Host>();
+    const spec0 = this.spec;
     for (const spec of assignment?.endpoints ?? []) {
+      const tls = spec0.transportSocketMatches.length === 0 ? spec0.pool.tls
+        : chooseTransportSocket(spec0.transportSocketMatches, spec0.pool.tls, spec.transportSocketMatch);
       let host = this.hosts.get(spec.key);
+      if (host && tlsKey(host.pool.tls) !== tlsKey(tls)) host = undefined; // the old one closes below
       if (host) host.update(spec);
-      else host = new Host(spec, new EndpointPool(`http://${spec.key}`, this.spec.pool, this.resources, this.maxIdle));
+      else {
+        const settings = tls === spec0.pool.tls ? spec0.pool : { ...spec0.pool, tls };
+        host = new Host(spec, new EndpointPool(`http://${spec.key}`, settings, this.resources, this.maxIdle));
+      }
       next.set(spec.key, host);
     }
     for (const [key, host] of this.hosts) {
-      if (!next.has(key)) void host.pool.close();
+      if (next.get(key) !== host) void host.pool.close();
     }
     this.hosts = next;
     this.overprovisioningFactor = assignment?.overprovisioningFactor ?? defaultOverprovisioningFactor;

@@ -12,6 +12,7 @@ import {
   FieldPath, checkFields, integer, isPresent, message, optionalMessage, repeated, requiredString, socketAddress,
   string, uintWrapper, type Message,
 } from './envoy-config.ts';
+import { compileEndpointMatchMetadata } from '../tls/transport-socket-match.ts';
 
 export const EndpointHealth = { Healthy: 0, Degraded: 1, Excluded: 2 } as const;
 export type EndpointHealth = (typeof EndpointHealth)[keyof typeof EndpointHealth];
@@ -29,6 +30,11 @@ export type EndpointSpec = {
   locality: string;
   /** The locality's load_balancing_weight (used with locality_weighted_lb_config); 0 when unset. */
   localityWeight: number;
+  /**
+   * Its metadata's `envoy.transport_socket_match` values (canonical JSON text by key), which pick its
+   * cluster's transport socket; null (or absent) when it has none.
+   */
+  transportSocketMatch?: ReadonlyMap<string, string> | null;
 };
 
 export type AssignmentSpec = {
@@ -149,5 +155,6 @@ function compileLbEndpoint(at: FieldPath, value: unknown, priority: number, loca
     priority,
     locality,
     localityWeight: 0,
+    transportSocketMatch: compileEndpointMatchMetadata(at.field('metadata'), lbe.metadata),
   };
 }

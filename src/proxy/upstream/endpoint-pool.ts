@@ -21,7 +21,8 @@
 // across all endpoints of a cluster, max_pending_requests) as Envoy does, and (3) close connections
 // when the endpoint leaves while letting in-flight requests finish.
 import { Client, buildConnector, type Dispatcher } from 'undici';
-import { upstreamConnectOptions } from '../tls/upstream-tls-context.ts';
+import { upstreamConnectOptions, type UpstreamTlsSpec } from '../tls/upstream-tls-context.ts';
+import type { SecureContext } from 'node:tls';
 import type { ClusterResources } from './circuit-breakers.ts';
 import type { PoolSettings } from './cluster-config.ts';
 import type { Http2Connection } from './http2-connection.ts';
@@ -70,8 +71,10 @@ export class ConnectionSlot {
 }
 
 /**
- * How an HTTP/1.1 connection is made: plain TCP, or TLS when the cluster has an UpstreamTlsContext
- * (offering ALPN http/1.1; undici's TLS path is taken by presenting the origin as https).
+ * How an HTTP/1.1 connection is made: plain TCP, or TLS when the endpoint's transport socket has an
+ * UpstreamTlsContext (offering ALPN http/1.1; undici's TLS path is taken by presenting the origin as
+ * https). The TLS connector is rebuilt when the secure context changes (an SDS secret update), which
+ * also drops undici's TLS session cache: a resumed session would carry the old certificates.
  */
 function http1Connector(settings: PoolSettings): buildConnector.connector {
   // Without upstream_connection_options.tcp_keepalive, undici's own keepalive (60 s) stays on.
@@ -80,12 +83,26 @@ function http1Connector(settings: PoolSettings): buildConnector.connector {
     : { timeout: settings.connectTimeoutMs, keepAlive: true, keepAliveInitialDelay: settings.tcpKeepaliveMs };
   const tls = settings.tls;
   if (tls === null) return buildConnector(tcp);
-  const connect = buildConnector({ ...tcp, ...upstreamConnectOptions(tls, ['http/1.1']) } as buildConnector.BuildOptions);
-  return (options, callback) => connect({ ...options, protocol: 'https:' }, callback);
+  let builtFor: SecureContext | undefined;
+  let connect: buildConnector.connector | null = null;
+  return (options, callback) => {
+    const connectOptions = upstreamConnectOptions(tls, ['http/1.1']);
+    if (connectOptions instanceof Error) {
+      callback(connectOptions, null);
+      return;
+    }
+    if (connect === null || builtFor !== connectOptions.secureContext) {
+      connect = buildConnector({ ...tcp, ...connectOptions } as buildConnector.BuildOptions);
+      builtFor = connectOptions.secureContext;
+    }
+    connect({ ...options, protocol: 'https:' }, callback);
+  };
 }
 
 export class EndpointPool {
   readonly origin: string;
+  /** The endpoint's transport socket: TLS, or null for plaintext. */
+  readonly tls: UpstreamTlsSpec | null;
   resources: ClusterResources;
   readonly maxIdle: number;
   /** Idle connections, oldest first (reused from the end, so cold ones idle out). */
@@ -103,6 +120,7 @@ export class EndpointPool {
 
   constructor(origin: string, settings: PoolSettings, resources: ClusterResources, maxIdle: number) {
     this.origin = origin;
+    this.tls = settings.tls;
     this.resources = resources;
     this.maxIdle = maxIdle;
     const protocol = settings.protocol;

@@ -17,6 +17,18 @@ import type { Http2Pool } from './http2-pool.ts';
 const kConnection = Symbol('weft.http2Connection');
 type TrackedSession = ClientHttp2Session & { [kConnection]: Http2Connection };
 
+/**
+ * A socket that fails before it connects: the connection cannot be made (a TLS secret has not arrived).
+ * The session waits for a handshake that never comes and fails as a connect failure, with no stream
+ * started on it.
+ */
+function failedSocket(error: Error): tls.TLSSocket {
+  // A TLS socket over a socket never connected: it stays in its handshake until destroyed.
+  const socket = new tls.TLSSocket(new net.Socket(), { isServer: false });
+  setImmediate(() => socket.destroy(error));
+  return socket;
+}
+
 function onConnect(this: TrackedSession): void {
   this[kConnection].onConnect();
 }
@@ -93,7 +105,9 @@ export class Http2Connection {
       createConnection: secure === null
         ? () => net.connect(tcp)
         : () => {
-          const socket = tls.connect({ host, port, ...upstreamConnectOptions(secure, ['h2']) });
+          const options = upstreamConnectOptions(secure, ['h2']);
+          if (options instanceof Error) return failedSocket(options);
+          const socket = tls.connect({ host, port, ...options });
           socket.setNoDelay(true);
           if (settings.tcpKeepaliveMs !== null) socket.setKeepAlive(true, settings.tcpKeepaliveMs);
           return socket;

@@ -1,5 +1,6 @@
 // The proxy's ADS client, state of the world. It subscribes to every listener and cluster, then to
-// the endpoints of its EDS clusters and the route configurations its listeners name. Each response
+// the endpoints of its EDS clusters, the route configurations its listeners name and the SDS secrets
+// (certificates, roots) their TLS contexts name. Each response
 // is handed to an applier that either accepts it whole (ACK) or rejects it with a reason (NACK,
 // keeping the previous config). When the control plane is away, the proxy keeps serving the last
 // accepted config and reconnects with backoff.
@@ -36,12 +37,24 @@ export interface XdsClientStats {
   lastError?: string;
 }
 
+export interface XdsClientOptions {
+  /** host:port of the control plane. */
+  address: string;
+  node: XdsNodeInfo;
+  apply: ResourceApplier;
+  logger: Logger;
+  /** How the ADS channel is secured; default: insecure (plaintext). */
+  credentials?: grpc.ChannelCredentials;
+  /** Metadata sent when the ADS stream is opened (e.g. `authorization: Bearer …`); asked for on every connect. */
+  callMetadata?: () => grpc.Metadata;
+}
+
 export class XdsClient {
   private readonly address: string;
   private readonly node: XdsNodeInfo;
   private readonly apply: ResourceApplier;
   private readonly log: Logger;
-  private readonly client: grpc.Client & { StreamAggregatedResources: () => grpc.ClientDuplexStream<unknown, Response> };
+  private readonly client: grpc.Client & { StreamAggregatedResources: (metadata?: grpc.Metadata) => grpc.ClientDuplexStream<unknown, Response> };
   private call: grpc.ClientDuplexStream<unknown, Response> | undefined;
   private readonly state = new Map<ResourceTypeUrl, TypeState>();
   private queue: Promise<void> = Promise.resolve();
@@ -49,17 +62,19 @@ export class XdsClient {
   private backoffMs = 100;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private sentNode = false;
+  private readonly callMetadata: (() => grpc.Metadata) | null;
   readonly stats: XdsClientStats = { connected: false, connects: 0, updatesAccepted: {}, updatesRejected: {} };
   /** Called after every accepted update (for readiness). */
   onAccepted: (typeUrl: ResourceTypeUrl) => void = () => {};
 
-  constructor(options: { address: string; node: XdsNodeInfo; apply: ResourceApplier; logger: Logger }) {
+  constructor(options: XdsClientOptions) {
     this.address = options.address;
     this.node = options.node;
     this.apply = options.apply;
     this.log = options.logger;
+    this.callMetadata = options.callMetadata ?? null;
     const Ads = adsServiceClient();
-    this.client = new Ads(this.address, grpc.credentials.createInsecure(), {
+    this.client = new Ads(this.address, options.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.initial_reconnect_backoff_ms': 100,
       'grpc.max_reconnect_backoff_ms': 2000,
@@ -67,7 +82,7 @@ export class XdsClient {
     for (const t of [TypeUrl.Cluster, TypeUrl.Listener] as const) {
       this.state.set(t, { names: undefined, acceptedVersion: '', lastNonce: '', requested: false });
     }
-    for (const t of [TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration] as const) {
+    for (const t of [TypeUrl.ClusterLoadAssignment, TypeUrl.RouteConfiguration, TypeUrl.Secret] as const) {
       this.state.set(t, { names: [], acceptedVersion: '', lastNonce: '', requested: false });
     }
   }
@@ -87,7 +102,7 @@ export class XdsClient {
     return this.state.get(typeUrl)?.acceptedVersion ?? '';
   }
 
-  /** Changes the names subscribed for EDS or RDS; sends a request if they changed. */
+  /** Changes the names subscribed for EDS, RDS or SDS; sends a request if they changed. */
   subscribe(typeUrl: ResourceTypeUrl, names: string[]): void {
     const st = this.state.get(typeUrl)!;
     const sorted = [...new Set(names)].sort();
@@ -99,7 +114,8 @@ export class XdsClient {
   private connect(): void {
     if (this.stopped) return;
     this.sentNode = false;
-    const call = this.client.StreamAggregatedResources();
+    // Metadata is asked for on every (re)connect: a bearer token may have been renewed meanwhile.
+    const call = this.callMetadata === null ? this.client.StreamAggregatedResources() : this.client.StreamAggregatedResources(this.callMetadata());
     this.call = call;
     for (const st of this.state.values()) { st.lastNonce = ''; st.requested = false; }
     call.on('data', (res: Response) => {

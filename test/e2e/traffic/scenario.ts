@@ -37,6 +37,18 @@ export interface WorkloadOptions {
   appArgs?: string[];
   labels?: Record<string, string>;
   locality?: string;
+  namespace?: string;
+  /** Its identity: spiffe://cluster.local/ns/<namespace>/sa/<serviceAccount>. */
+  serviceAccount?: string;
+}
+
+export interface ClientOptions {
+  name?: string;
+  labels?: Record<string, string>;
+  outboundTcp?: number[];
+  locality?: string;
+  namespace?: string;
+  serviceAccount?: string;
 }
 
 export class Scenario {
@@ -47,8 +59,8 @@ export class Scenario {
     this.mesh = mesh;
   }
 
-  static async start(): Promise<Scenario> {
-    return new Scenario(await Mesh.start());
+  static async start(options: { controlPlaneArgs?: string[] } = {}): Promise<Scenario> {
+    return new Scenario(await Mesh.start(options));
   }
 
   /** An Istio YAML file of this folder, as written. */
@@ -72,6 +84,8 @@ export class Scenario {
       inbound: [{ servicePort: o.servicePort ?? 8080, appPort: app.ready.port }],
       outbound: false,
       extraArgs: o.locality ? ['--locality', o.locality] : [],
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      ...(o.serviceAccount ? { serviceAccount: o.serviceAccount } : {}),
     });
     return {
       app,
@@ -85,12 +99,16 @@ export class Scenario {
     };
   }
 
-  async client(o: { name?: string; labels?: Record<string, string>; outboundTcp?: number[]; locality?: string } = {}): Promise<Client> {
+  async client(o: ClientOptions = {}): Promise<Client> {
     const name = o.name ?? `client-${++this.seq}`;
     const extraArgs: string[] = [];
     for (const p of o.outboundTcp ?? []) extraArgs.push('--outbound-tcp', `${p}:0`);
     if (o.locality) extraArgs.push('--locality', o.locality);
-    const proxy = await this.mesh.startProxy({ name, labels: { app: name, ...o.labels }, extraArgs }) as Client['proxy'];
+    const proxy = await this.mesh.startProxy({
+      name, labels: { app: name, ...o.labels }, extraArgs,
+      ...(o.namespace ? { namespace: o.namespace } : {}),
+      ...(o.serviceAccount ? { serviceAccount: o.serviceAccount } : {}),
+    }) as Client['proxy'];
     return {
       proxy,
       outboundPort: proxy.ready.outboundPort!,

@@ -4,7 +4,7 @@ import { DataPlane } from '../../../src/proxy/data-plane.ts';
 import { ProxyStats } from '../../../src/proxy/telemetry/stats.ts';
 import { silentLogger } from '../../../src/common/log.ts';
 
-export type Resources = { clusters?: object[]; endpoints?: object[]; routes?: object[]; listeners?: object[] };
+export type Resources = { secrets?: object[]; clusters?: object[]; endpoints?: object[]; routes?: object[]; listeners?: object[] };
 
 export class Harness {
   readonly stats = new ProxyStats();
@@ -14,8 +14,12 @@ export class Harness {
     this.dataPlane = new DataPlane({ logger: silentLogger, stats: this.stats, ...options });
   }
 
-  /** Applies resources in Envoy's ADS order (CDS, EDS, LDS, RDS). */
+  /**
+   * Applies resources in Envoy's ADS order (CDS, EDS, LDS, RDS); secrets first, so that the TLS
+   * contexts that name them find them (a test of a late secret applies it on its own afterwards).
+   */
   async apply(resources: Resources): Promise<void> {
+    if (resources.secrets) this.dataPlane.updateSecrets(resources.secrets);
     if (resources.clusters) this.dataPlane.updateClusters(resources.clusters);
     if (resources.endpoints) this.dataPlane.updateEndpoints(resources.endpoints);
     if (resources.listeners) await this.dataPlane.updateListeners(resources.listeners);

@@ -9,22 +9,25 @@ export class FakeAds {
   readonly server = new grpc.Server();
   readonly requests: Req[] = [];
   streams: grpc.ServerDuplexStream<Req, unknown>[] = [];
+  /** The metadata each stream was opened with (e.g. an authorization header). */
+  readonly metadata: grpc.Metadata[] = [];
   port = 0;
   private nonce = 0;
 
-  async start(port = 0): Promise<void> {
+  async start(port = 0, credentials = grpc.ServerCredentials.createInsecure()): Promise<void> {
     const { grpcObject } = loadEnvoyProtos();
     const ads = (grpcObject.envoy as any).service.discovery.v3.AggregatedDiscoveryService;
     this.server.addService(ads.service, {
       StreamAggregatedResources: (call: grpc.ServerDuplexStream<Req, unknown>) => {
         this.streams.push(call);
+        this.metadata.push(call.metadata);
         call.on('data', (r: Req) => this.requests.push(r));
         call.on('error', () => {});
         call.on('end', () => call.end());
       },
     });
     this.port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(`127.0.0.1:${port}`, grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+      this.server.bindAsync(`127.0.0.1:${port}`, credentials, (e, p) => (e ? reject(e) : resolve(p))));
   }
 
   /** Sends a response on the newest stream; returns its nonce. */

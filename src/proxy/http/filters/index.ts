@@ -1,6 +1,9 @@
 // Registers the built-in HTTP filters; called once when a DataPlane is created.
 import { register as registerCors } from './cors/config.ts';
+import { register as registerExtAuthz } from './ext-authz/config.ts';
 import { register as registerFault } from './fault/config.ts';
+import { register as registerJwtAuthn } from './jwt-authn/config.ts';
+import { register as registerRbac } from './rbac/config.ts';
 import { register as registerRouter } from './router/config.ts';
 
 let registered = false;
@@ -9,6 +12,9 @@ export function registerBuiltinHttpFilters(): void {
   if (registered) return;
   registered = true;
   registerCors();
+  registerExtAuthz();
   registerFault();
+  registerJwtAuthn();
+  registerRbac();
   registerRouter();
 }

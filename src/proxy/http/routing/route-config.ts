@@ -15,6 +15,7 @@ import { compileHashPolicy } from './hash-policy.ts';
 import { compileMirrorPolicies } from './mirror-policy.ts';
 import { compileRetryPolicy, type RetryPolicy } from './retry-policy.ts';
 import { compileRegex } from './string-matcher.ts';
+import type { SecretStore } from '../../tls/secret-store.ts';
 import {
   DirectResponse, PathMatch, Route, RouteAction, RouteTable, VirtualHost, WeightedClusters, type WildcardBucket,
 } from './route-table.ts';
@@ -23,6 +24,8 @@ import {
 export type RouteCompileContext = {
   /** Whether a cluster exists now (for validate_clusters). */
   clusterExists(name: string): boolean;
+  /** The data plane's SDS secrets, for the TLS contexts of listeners' filter chains. */
+  secrets?: SecretStore;
 };
 
 /** Envoy's default route timeout. */

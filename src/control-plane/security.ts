@@ -1,0 +1,130 @@
+// The control plane's security wiring: the certificate authority (created in the store on first start,
+// or the operator's plugged-in CA), workload certificates for proxies, workload tokens, the check a
+// proxy's ADS stream passes before it gets any config or certificate, and the xDS server's own TLS.
+import { readFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
+import * as grpc from '@grpc/grpc-js';
+import { parseDuration } from '../api/index.ts';
+import { UsageError } from '../common/args.ts';
+import type { Logger } from '../common/log.ts';
+import { decodeProxyMetadata } from '../xds/node-metadata.ts';
+import type { Struct } from '../xds/struct.ts';
+import { CertificateAuthority, TokenAuthority, WorkloadCertificates, type KeyAlgorithm } from './ca/index.ts';
+import { ProxySecrets } from './proxy-secrets.ts';
+import type { ProxyAuthenticator } from './server/ads-server.ts';
+import type { Store } from './store/index.ts';
+
+export interface Security {
+  ca: CertificateAuthority;
+  tokens: TokenAuthority;
+  certificates: WorkloadCertificates;
+  secrets: ProxySecrets;
+  close(): void;
+}
+
+export interface SecurityFlags {
+  'ca-cert'?: string;
+  'ca-key'?: string;
+  'ca-chain'?: string;
+  'ca-key-algorithm'?: string;
+  'root-cert-ttl'?: string;
+  'workload-cert-ttl'?: string;
+}
+
+const keyAlgorithms: readonly KeyAlgorithm[] = ['EC-P256', 'RSA-2048', 'RSA-3072', 'RSA-4096'];
+
+function durationFlag(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (ms === undefined || ms <= 0) throw new UsageError(`${flag}: expected a positive duration such as 24h, got ${JSON.stringify(value)}`);
+  return ms;
+}
+
+async function readFlagFile(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+export async function startSecurity(store: Store, trustDomain: string, flags: SecurityFlags, log: Logger): Promise<Security> {
+  const algorithm = flags['ca-key-algorithm'];
+  if (algorithm !== undefined && !keyAlgorithms.includes(algorithm as KeyAlgorithm)) {
+    throw new UsageError(`--ca-key-algorithm: expected one of ${keyAlgorithms.join(', ')}, got ${JSON.stringify(algorithm)}`);
+  }
+  if ((flags['ca-cert'] === undefined) !== (flags['ca-key'] === undefined)) throw new UsageError('--ca-cert and --ca-key go together');
+  if (flags['ca-chain'] !== undefined && flags['ca-cert'] === undefined) throw new UsageError('--ca-chain needs --ca-cert and --ca-key');
+  const plugged = flags['ca-cert'] !== undefined && flags['ca-key'] !== undefined
+    ? {
+      certPem: await readFlagFile(flags['ca-cert'], '--ca-cert'),
+      keyPem: await readFlagFile(flags['ca-key'], '--ca-key'),
+      ...(flags['ca-chain'] !== undefined ? { chainPem: await readFlagFile(flags['ca-chain'], '--ca-chain') } : {}),
+    }
+    : undefined;
+  const rootLifetimeMs = durationFlag(flags['root-cert-ttl'], '--root-cert-ttl');
+  const ttlMs = durationFlag(flags['workload-cert-ttl'], '--workload-cert-ttl');
+  let ca: CertificateAuthority;
+  try {
+    ca = await CertificateAuthority.open(store, {
+      trustDomain,
+      ...(rootLifetimeMs !== undefined ? { rootLifetimeMs } : {}),
+      ...(algorithm !== undefined ? { keyAlgorithm: algorithm as KeyAlgorithm } : {}),
+      ...(plugged ? { plugged } : {}),
+    });
+  } catch (err) {
+    if (plugged) throw new UsageError(`--ca-cert/--ca-key: ${(err as Error).message}`);
+    throw err;
+  }
+  const tokens = await TokenAuthority.open(store, { trustDomain });
+  const caLog = log.child({ module: 'ca' });
+  const certificates = new WorkloadCertificates(ca, {
+    ...(ttlMs !== undefined ? { ttlMs } : {}),
+    // Called from a timer, after `secrets` exists.
+    onRotated: (identity) => secrets.refresh(identity),
+  });
+  const secrets = new ProxySecrets(ca, certificates, caLog);
+  const unwatch = ca.onChange(() => {
+    caLog.info('trust bundle or signing root changed; re-issuing workload certificates');
+    certificates.reissueAll().catch((err: unknown) => caLog.error('re-issuing workload certificates failed', { error: String(err) }));
+  });
+  caLog.info('certificate authority ready', { trustDomain, plugged: plugged !== undefined });
+  return {
+    ca, tokens, certificates, secrets,
+    close() {
+      unwatch();
+      certificates.close();
+      ca.close();
+    },
+  };
+}
+
+/**
+ * A proxy gets config and certificates only with a valid token (when tokens are required), and only
+ * for the namespace its token names: the token's identity is the proxy's identity.
+ */
+export function proxyAuthenticator(tokens: TokenAuthority, requireTokens: boolean): ProxyAuthenticator {
+  return async (token, node) => {
+    if (token === undefined) {
+      return requireTokens
+        ? { ok: false, reason: 'no token: this control plane requires one (create it with `weft token create`, give it to the proxy with --token-file or WEFT_TOKEN)' }
+        : { ok: true };
+    }
+    const result = await tokens.verify(token);
+    if (!result.ok) return { ok: false, reason: `invalid token: ${result.reason}` };
+    const claimed = decodeProxyMetadata(node.metadata as Struct | undefined);
+    if (claimed.namespace !== result.claims.namespace) {
+      return { ok: false, reason: `the token is for namespace ${result.claims.namespace}, but the proxy says it runs in ${claimed.namespace}` };
+    }
+    return { ok: true, identity: { namespace: result.claims.namespace, serviceAccount: result.claims.serviceAccount } };
+  };
+}
+
+/** TLS for the ADS server: a certificate of the mesh CA for the listening host, localhost and --xds-san names. */
+export async function xdsServerCredentials(ca: CertificateAuthority, host: string, extra: string[]): Promise<grpc.ServerCredentials> {
+  const names = new Set(['localhost', '127.0.0.1', '::1', ...(host !== '' && host !== '0.0.0.0' && host !== '::' ? [host] : []), ...extra]);
+  const dnsNames = [...names].filter((n) => isIP(n) === 0);
+  const ipAddresses = [...names].filter((n) => isIP(n) !== 0);
+  const cert = await ca.issueServerCertificate({ dnsNames, ipAddresses, ttlMs: 365 * 24 * 3600_000 });
+  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(cert.certificateChainPem), private_key: Buffer.from(cert.privateKeyPem) }], false);
+}

@@ -41,6 +41,16 @@ spec:
   endpoints:
   - { address: 127.0.0.1, ports: { http: ${good.ready.port} } }
   - { address: 127.0.0.1, ports: { http: ${bad.ready.port} } }
+---
+# Round robin, so a retry's pick is deterministic: with Istio's default LEAST_REQUEST (power of two
+# choices) the previous_hosts predicate may, with small probability, draw the failing endpoint on all
+# of its host_selection_retry_max_attempts picks, as in Envoy. The retry policy is untouched.
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: { name: ratings }
+spec:
+  host: ratings
+  trafficPolicy: { loadBalancer: { simple: ROUND_ROBIN } }
 `);
   const client = await mesh.startProxy({ name: 'client', labels: { app: 'client' } });
   outbound = client.ready.outboundPort!;

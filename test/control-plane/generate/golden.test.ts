@@ -31,6 +31,9 @@ for (const name of readdirSync(root).sort()) {
       gateways: of('Gateway'),
       proxies: new Map(proxies.map((p) => [p.id, p.metadata])),
     });
+    mesh.peerAuthentications = of('PeerAuthentication');
+    mesh.authorizationPolicies = of('AuthorizationPolicy');
+    mesh.requestAuthentications = of('RequestAuthentication');
     const generated = generateProxyConfig(mesh, proxies[0]);
     assert.deepEqual(consistencyErrors(makeSnapshot(generated.resources)), [], 'generated config must be self-consistent');
     const actual = JSON.parse(JSON.stringify(generated));

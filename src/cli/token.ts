@@ -45,8 +45,8 @@ export async function run(argv: string[]): Promise<void> {
     return;
   }
   if (action === 'revoke' && rest.length === 1) {
-    await call(values.server, 'DELETE', `/tokens/${encodeURIComponent(rest[0])}`);
-    process.stdout.write(`token ${rest[0]} revoked\n`);
+    const r = await call(values.server, 'DELETE', `/tokens/${encodeURIComponent(rest[0])}`);
+    process.stdout.write(`token ${rest[0]} revoked${r.disconnected ? `; ${r.disconnected} proxy stream(s) using it closed` : ''}\n`);
     return;
   }
   throw new UsageError(usage);

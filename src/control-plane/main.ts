@@ -100,7 +100,11 @@ export async function runControlPlane(argv: string[]): Promise<void> {
     authenticate: proxyAuthenticator(security.tokens, requireTokens),
   });
   const adminServer = new AdminServer({
-    store, ads, controller, logger: log.child({ module: 'admin' }), security: { ca: security.ca, tokens: security.tokens },
+    store, ads, controller, logger: log.child({ module: 'admin' }), security: {
+      ca: security.ca,
+      tokens: security.tokens,
+      revoked: (tokenId) => ads.endStreamsOfToken(tokenId, 'the token was revoked'),
+    },
   });
   const writeBundle = () => writeFile(join(dataDir, 'root-cert.pem'), security.ca.trustBundlePem()).catch((err: unknown) => {
     log.warn('cannot write the trust bundle', { error: String(err) });

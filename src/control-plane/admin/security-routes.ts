@@ -13,6 +13,8 @@ import { HttpError, readBody, sendJson } from './http-util.ts';
 export interface SecurityAdminDeps {
   ca: CertificateAuthority;
   tokens: TokenAuthority;
+  /** Ends the xDS streams a revoked token authenticated; returns how many. */
+  revoked?: (tokenId: string) => number;
 }
 
 function field(body: Record<string, unknown>, name: string): string {
@@ -55,7 +57,8 @@ export async function securityRoute(req: IncomingMessage, res: ServerResponse, u
     }
     if (method === 'DELETE' && parts.length === 2) {
       const revoked = await deps.tokens.revoke(parts[1]);
-      sendJson(res, revoked ? 200 : 404, revoked ? { revoked: parts[1] } : { error: `no token ${parts[1]}` });
+      const disconnected = revoked ? (deps.revoked?.(parts[1]) ?? 0) : 0;
+      sendJson(res, revoked ? 200 : 404, revoked ? { revoked: parts[1], disconnected } : { error: `no token ${parts[1]}` });
       return true;
     }
   }

@@ -12,7 +12,8 @@ export type XdsNode = NonNullable<DiscoveryRequest['node']>;
 /** Who a stream's proxy is, as its token proved (namespace and service account). */
 export interface ProxyIdentity { namespace: string; serviceAccount: string }
 
-export type AuthenticationResult = { ok: true; identity?: ProxyIdentity } | { ok: false; reason: string };
+/** `tokenId`: the token that proved it, so revoking the token can end the stream. */
+export type AuthenticationResult = { ok: true; identity?: ProxyIdentity; tokenId?: string } | { ok: false; reason: string };
 
 /**
  * Decides whether a stream may have config: `token` is the bearer token from the call's
@@ -60,6 +61,8 @@ export class AdsServer {
   private readonly callbacks: AdsCallbacks;
   private readonly log: Logger;
   private readonly calls = new Set<grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>>();
+  /** Streams by the id of the token they authenticated with. */
+  private readonly byToken = new Map<string, Set<grpc.ServerDuplexStream<DiscoveryRequest, DiscoveryResponse>>>();
   onNack: (nodeId: string, type: string, message: string) => void = () => {};
   private readonly authenticate: ProxyAuthenticator | undefined;
   /** Streams refused for want of a valid token (for metrics and tests). */
@@ -93,6 +96,15 @@ export class AdsServer {
       const timer = setTimeout(() => { this.server.forceShutdown(); resolve(); }, 2000);
       this.server.tryShutdown(() => { clearTimeout(timer); resolve(); });
     });
+  }
+
+  /** Ends the streams a token authenticated (it was revoked): their proxies reconnect and are refused. */
+  endStreamsOfToken(tokenId: string, reason: string): number {
+    const set = this.byToken.get(tokenId);
+    if (!set) return 0;
+    this.byToken.delete(tokenId);
+    for (const call of set) call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: reason });
+    return set.size;
   }
 
   status(): ProxyStatus[] {
@@ -162,6 +174,18 @@ export class AdsServer {
             return;
           }
           identity = result.identity ?? { namespace: '', serviceAccount: '' };
+          if (result.tokenId !== undefined) {
+            const tokenId = result.tokenId;
+            let set = this.byToken.get(tokenId);
+            if (!set) this.byToken.set(tokenId, (set = new Set()));
+            set.add(call);
+            const forget = () => {
+              set.delete(call);
+              if (set.size === 0 && this.byToken.get(tokenId) === set) this.byToken.delete(tokenId);
+            };
+            call.once('close', forget);
+            call.once('cancelled', forget);
+          }
           for (const r of queued) onData(r);
         }, (err: unknown) => {
           waiting = undefined;

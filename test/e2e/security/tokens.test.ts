@@ -83,3 +83,20 @@ test('a token for one namespace does not let a proxy claim another', async () =>
   assert.match(refusals().at(-1)!, /namespace foo/);
   await stopProcess(p);
 });
+
+test('revoking the token of a connected proxy ends its stream, and its reconnection is refused', async () => {
+  const created = await mesh.weft(['token', 'create', '-n', 'foo', '--service-account', 'leaving', '-o', 'json']);
+  assert.equal(created.code, 0, created.stderr);
+  const { token, id } = JSON.parse(created.stdout) as { token: string; id: string };
+  const file = join(mesh.dataDir, 'leaving.token');
+  await writeFile(file, token + '\n');
+  const p = await mesh.startProxy({ name: 'leaving', namespace: 'foo', labels: { app: 'leaving' }, noToken: true, extraArgs: ['--token-file', file] });
+  assert.ok((await connectedProxies()).includes('leaving.foo'));
+  const before = refusals().length;
+  const revoke = await mesh.weft(['token', 'revoke', id]);
+  assert.equal(revoke.code, 0, revoke.stderr);
+  assert.match(revoke.stdout, /1 proxy stream\(s\) using it closed/);
+  await waitFor('the reconnection is refused', () => refusals().slice(before).some((l) => l.includes('revoked')));
+  assert.ok(!(await connectedProxies()).includes('leaving.foo'), 'no longer connected');
+  await stopProcess(p);
+});

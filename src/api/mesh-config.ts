@@ -4,6 +4,7 @@
 // accepted (so an existing Istio mesh config loads) and reported as a warning; anything else is an
 // error naming its path. No I/O: the caller reads the file.
 
+import { withoutNulls } from './validate.ts';
 import { parseAllDocuments, type YAMLError } from 'yaml';
 import { apiError, type ApiError } from './errors.ts';
 import {
@@ -171,14 +172,3 @@ function yamlError(e: YAMLError): Omit<Parameters<typeof apiError>[0], 'kind' | 
   return { code: 'WEFT_E_YAML_SYNTAX', path: '', message: `YAML syntax error${at}: ${reason}`, line: pos?.line, column: pos?.col };
 }
 
-/** A deep copy with null-valued fields dropped (null means unset, as in Istio's JSON). */
-function withoutNulls(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(withoutNulls);
-  if (!isPlainObject(v)) return v;
-  const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v)) {
-    if (x === null || x === undefined) continue;
-    Object.defineProperty(out, k, { value: withoutNulls(x), enumerable: true, writable: true, configurable: true });
-  }
-  return out;
-}

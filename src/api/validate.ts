@@ -75,7 +75,7 @@ export function validateResource(obj: unknown, options: ValidateOptions = {}): {
 }
 
 /** A deep copy with null-valued fields dropped (null means "unset" in Istio's JSON). */
-function withoutNulls(v: unknown): unknown {
+export function withoutNulls(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(withoutNulls);
   if (!isPlainObject(v)) return v;
   const out: Record<string, unknown> = {};

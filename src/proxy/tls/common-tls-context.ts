@@ -53,13 +53,14 @@ const rejectedCommonFields: Record<string, string> = {
   key_log: 'is not supported (TLS key logging)',
   custom_tls_certificate_selector: 'is not supported',
 };
-const certificateFields = new Set(['certificate_chain', 'private_key']);
-const rejectedCertificateFields: Record<string, string> = {
+/** A TlsCertificate's fields (inline or in an SDS Secret) and those refused, with the reason. */
+export const certificateFields: ReadonlySet<string> = new Set(['certificate_chain', 'private_key']);
+export const rejectedCertificateFields: Record<string, string> = {
   ocsp_staple: 'is not supported (OCSP stapling)',
   private_key_provider: 'is not supported (private key providers)',
   password: 'is not supported (encrypted private keys)',
   pkcs12: 'is not supported (give certificate_chain and private_key as PEM)',
-  watched_directory: 'is not supported (certificate rotation comes with SDS)',
+  watched_directory: 'is not supported (certificates are rotated by pushing a new SDS Secret)',
   signed_certificate_timestamp: 'is not supported',
 };
 const validationFields = new Set(['trusted_ca', 'match_typed_subject_alt_names', 'match_subject_alt_names', 'trust_chain_verification']);
@@ -69,7 +70,7 @@ const rejectedValidationFields: Record<string, string> = {
   custom_validator_config: 'is not supported (custom certificate validators such as the SPIFFE validator)',
   verify_certificate_spki: 'is not supported (SPKI pinning)',
   verify_certificate_hash: 'is not supported (certificate hash pinning)',
-  watched_directory: 'is not supported (certificate rotation comes with SDS)',
+  watched_directory: 'is not supported (certificates are rotated by pushing a new SDS Secret)',
   allow_expired_certificate: 'is not supported (expired certificates are always refused)',
   max_verify_depth: 'is not supported',
   system_root_certs: 'is not supported (trusted_ca is required to verify)',

@@ -5,7 +5,7 @@
 // secret and the field, and the one in force stays; connections never see a secret that cannot load.
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { FieldPath, canonicalJson, checkFields, isPresent, message, requiredString } from '../upstream/envoy-config.ts';
-import { checkTlsFields } from './common-tls-context.ts';
+import { certificateFields, checkTlsFields, rejectedCertificateFields } from './common-tls-context.ts';
 import { compileDataSource } from './data-source.ts';
 import { compileTypedSanMatchers, compileUntypedSanMatchers, type SanMatcher } from './san-matcher.ts';
 
@@ -26,15 +26,6 @@ const secretFields = new Set(['name', 'tls_certificate', 'validation_context']);
 const rejectedSecretFields: Record<string, string> = {
   session_ticket_keys: 'is not supported (session ticket keys)',
   generic_secret: 'is not supported (generic secrets)',
-};
-const certificateFields = new Set(['certificate_chain', 'private_key']);
-const rejectedCertificateFields: Record<string, string> = {
-  ocsp_staple: 'is not supported (OCSP stapling)',
-  private_key_provider: 'is not supported (private key providers)',
-  password: 'is not supported (encrypted private keys)',
-  pkcs12: 'is not supported (give certificate_chain and private_key as PEM)',
-  watched_directory: 'is not supported (secrets are rotated by pushing a new Secret)',
-  signed_certificate_timestamp: 'is not supported',
 };
 const validationFields = new Set(['trusted_ca', 'match_typed_subject_alt_names', 'match_subject_alt_names']);
 

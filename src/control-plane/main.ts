@@ -6,7 +6,8 @@ import { createLogger } from '../common/log.ts';
 import { AdminServer } from './admin/admin-server.ts';
 import { MeshController } from './controller.ts';
 import { loadMeshConfig } from './mesh-config.ts';
-import { proxyAuthenticator, startSecurity, xdsServerCredentials } from './security.ts';
+import { proxyAuthenticator, startSecurity } from './security.ts';
+import { XdsServerIdentity } from './xds-server-identity.ts';
 import { AdsServer } from './server/ads-server.ts';
 import { SnapshotCache } from './server/cache.ts';
 import { openEmbeddedStore } from './store/index.ts';
@@ -111,8 +112,8 @@ export async function runControlPlane(argv: string[]): Promise<void> {
   });
   await writeBundle();
   security.ca.onChange(() => void writeBundle());
-  const credentials = plaintextXds ? undefined : await xdsServerCredentials(security.ca, xds.host, values['xds-san'] ?? []);
-  const xdsPort = await ads.listen(`${xds.host.includes(':') ? `[${xds.host}]` : xds.host}:${xds.port}`, credentials);
+  const serverIdentity = plaintextXds ? undefined : await XdsServerIdentity.start(security.ca, xds.host, values['xds-san'] ?? [], log.child({ module: 'xds-tls' }));
+  const xdsPort = await ads.listen(`${xds.host.includes(':') ? `[${xds.host}]` : xds.host}:${xds.port}`, serverIdentity?.credentials());
   const adminPort = await adminServer.listen(admin.port, admin.host);
   log.info('control plane ready', {
     xdsPort, adminPort, revision: store.revision, trustDomain: config.trustDomain, xdsTls: !plaintextXds, requireTokens,
@@ -125,6 +126,7 @@ export async function runControlPlane(argv: string[]): Promise<void> {
     stopping = true;
     log.info('shutting down', { signal });
     controller.close();
+    serverIdentity?.close();
     security.close();
     await adminServer.close();
     await ads.close();

@@ -2,8 +2,6 @@
 // or the operator's plugged-in CA), workload certificates for proxies, workload tokens, the check a
 // proxy's ADS stream passes before it gets any config or certificate, and the xDS server's own TLS.
 import { readFile } from 'node:fs/promises';
-import { isIP } from 'node:net';
-import * as grpc from '@grpc/grpc-js';
 import { parseDuration } from '../api/index.ts';
 import { UsageError } from '../common/args.ts';
 import type { Logger } from '../common/log.ts';
@@ -118,13 +116,4 @@ export function proxyAuthenticator(tokens: TokenAuthority, requireTokens: boolea
     }
     return { ok: true, identity: { namespace: result.claims.namespace, serviceAccount: result.claims.serviceAccount }, tokenId: result.claims.id };
   };
-}
-
-/** TLS for the ADS server: a certificate of the mesh CA for the listening host, localhost and --xds-san names. */
-export async function xdsServerCredentials(ca: CertificateAuthority, host: string, extra: string[]): Promise<grpc.ServerCredentials> {
-  const names = new Set(['localhost', '127.0.0.1', '::1', ...(host !== '' && host !== '0.0.0.0' && host !== '::' ? [host] : []), ...extra]);
-  const dnsNames = [...names].filter((n) => isIP(n) === 0);
-  const ipAddresses = [...names].filter((n) => isIP(n) !== 0);
-  const cert = await ca.issueServerCertificate({ dnsNames, ipAddresses, ttlMs: 365 * 24 * 3600_000 });
-  return grpc.ServerCredentials.createSsl(null, [{ cert_chain: Buffer.from(cert.certificateChainPem), private_key: Buffer.from(cert.privateKeyPem) }], false);
 }

@@ -11,6 +11,7 @@ import { ProxyStats } from './telemetry/stats.ts';
 import { registerXdsMetrics } from './telemetry/xds-metrics.ts';
 import { XdsClient } from './xds-client/xds-client.ts';
 import { xdsCredentials } from './xds-credentials.ts';
+import { TypeUrl } from '../xds/type-urls.ts';
 
 export const usage = `Usage: weft proxy [flags]
 
@@ -192,7 +193,10 @@ export async function runProxy(argv: string[]): Promise<void> {
   });
   const adminPort = await adminServer.listen(admin.port, admin.host);
   let announced = false;
-  xds.onAccepted = () => {
+  xds.onAccepted = (typeUrl) => {
+    // The mesh's trust bundle also verifies the control plane from the next connection on.
+    const roots = typeUrl === TypeUrl.Secret ? dataPlane.secrets.get('ROOTCA')?.validation?.trustedCa : undefined;
+    if (roots !== undefined) xdsAuth.trust?.update(roots);
     if (announced || !config.ready().ready) return;
     announced = true;
     log.info('proxy ready', { adminPort, outboundPort, inbound, outboundTcp });

@@ -5,7 +5,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect } from 'node:tls';
-import { assertNoLeakedProcesses, waitFor } from '../../harness/process.ts';
+import { assertNoLeakedProcesses, stopProcess, waitFor } from '../../harness/process.ts';
 import { Scenario, httpCall, type Client, type Workload } from '../traffic/scenario.ts';
 
 let s: Scenario;
@@ -113,4 +113,16 @@ test('root rotation: both roots trusted during the overlap, the old one retired 
   await run;
   assert.ok(statuses.length > 20, `traffic flowed (${statuses.length} requests)`);
   assert.deepEqual(statuses.filter((x) => x !== 200), [], 'no request failed during the root rotation');
+});
+
+test('after the old root is retired, a restarted control plane is trusted by proxies that only got the new root over SDS', async () => {
+  // The proxies started with the first root in --xds-root-cert; since then ROOTCA told them the new one.
+  await stopProcess(s.mesh.controlPlane, 'SIGKILL');
+  await s.mesh.startControlPlane();
+  await waitFor('both sidecars reconnected over TLS', async () => {
+    const r = await s.mesh.weft(['proxy-status', '-o', 'json']);
+    const ids = (JSON.parse(r.stdout) as { proxies: { id: string; types: { state: string }[] }[] }).proxies;
+    return ids.length === 2 && ids.every((p) => p.types.length > 0 && p.types.every((t) => t.state === 'SYNCED'));
+  }, 20_000, 200);
+  assert.equal((await httpCall(sleep.outboundPort, '/', { host: 'httpbin:8000' })).status, 200);
 });

@@ -87,9 +87,15 @@ export async function startSecurity(store: Store, trustDomain: string, flags: Se
     certificates.reissueAll().catch((err: unknown) => caLog.error('re-issuing workload certificates failed', { error: String(err) }));
   });
   caLog.info('certificate authority ready', { trustDomain, plugged: plugged !== undefined });
+  // Records of expired tokens (issued and revoked) are dropped hourly: an expired token fails anyway.
+  const prune = setInterval(() => {
+    tokens.pruneExpired().catch((err: unknown) => caLog.warn('pruning expired tokens failed', { error: String(err) }));
+  }, 3600_000);
+  prune.unref();
   return {
     ca, tokens, certificates, secrets,
     close() {
+      clearInterval(prune);
       unwatch();
       certificates.close();
       ca.close();

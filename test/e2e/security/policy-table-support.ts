@@ -13,7 +13,9 @@ import tls from 'node:tls';
 import type { AuthorizationPolicy, RequestAuthentication } from '../../../src/api/index.ts';
 import { parseManifests } from '../../../src/api/index.ts';
 import { defaultMeshConfig, type MeshSnapshot } from '../../../src/control-plane/registry/model.ts';
-import { inboundSecurityFilters, pathNormalizationOptions } from '../../../src/control-plane/generate/security/index.ts';
+import {
+  inboundSecurityFilters, pathNormalizationOptions, type SecurityFilters,
+} from '../../../src/control-plane/generate/security/index.ts';
 import { forInboundPort } from '../../../src/control-plane/generate/security/destination-ports.ts';
 import { inboundMtlsTransportSocket } from '../../../src/control-plane/generate/mtls.ts';
 import { loadEnvoyProtos } from '../../../src/xds/protos.ts';
@@ -90,12 +92,6 @@ function inboundListener(name: string, port: number, http: boolean, filters: unk
   };
 }
 
-export interface Generated {
-  http: Obj[];
-  network: Obj[];
-  warnings: string[];
-}
-
 export class PolicyTable {
   readonly harness = new Harness();
   private upstream!: Upstream;
@@ -119,8 +115,8 @@ export class PolicyTable {
     const stranger = await signingKey('ES256', 'table'); // same kid, key not in the JWKS
     this.jwksText = jwks(key.jwk);
     const common = { iss: jwtIssuer, exp: now() + 3600 };
-    this.tokens.set('alice', await token(key, { ...common, sub: 'alice', aud: ['httpbin', 'web'], azp: 'frontend', group: 'admins', org: { team: 'blue' } }));
-    this.tokens.set('bob', await token(key, { ...common, sub: 'bob', aud: 'mobile-app', azp: 'mobile', group: 'users', org: { team: 'red' } }));
+    this.tokens.set('alice', await token(key, { ...common, sub: 'alice', aud: ['httpbin', 'web'], azp: 'frontend', group: 'admins', roles: ['reader', 'writer'], scope: 'read write', org: { team: 'blue' } }));
+    this.tokens.set('bob', await token(key, { ...common, sub: 'bob', aud: 'mobile-app', azp: 'mobile', group: 'users', roles: ['reader'], scope: 'read', org: { team: 'red' } }));
     this.tokens.set('untrusted', await token(stranger, { ...common, sub: 'alice', aud: 'httpbin' }));
     this.tokens.set('expired', await token(key, { iss: jwtIssuer, sub: 'alice', exp: now() - 3600 }));
     this.httpPort = await freePort();
@@ -152,7 +148,7 @@ spec:
   }
 
   /** Parses and validates the YAML as a user's, and runs the security generator for httpbin. */
-  generate(yaml: string): Generated {
+  generate(yaml: string): SecurityFilters {
     const { resources, errors } = parseManifests(yaml, { source: 'table' });
     assert.deepEqual(errors.map((e) => e.message), [], 'the policies must be valid Istio YAML');
     const mesh: MeshSnapshot = {
@@ -167,14 +163,14 @@ spec:
     for (const f of [...out.http, ...out.network]) {
       assert.deepEqual(protoProblems(f.typed_config), [], `${f.name} must be valid Envoy config`);
     }
-    return out as unknown as Generated;
+    return out;
   }
 
   /** Puts the generated filters into the inbound listeners (HTTP on httpPort, TCP on tcpPort). */
-  async install(generated: Generated): Promise<void> {
+  async install(generated: SecurityFilters): Promise<void> {
     // Policies name the workload's ports; connections arrive on the sidecar's (listeners.ts does the same).
-    const httpFilters = forInboundPort(generated.http as never, new Map([[httpWorkloadPort, this.httpPort]]));
-    const networkFilters = forInboundPort(generated.network as never, new Map([[tcpWorkloadPort, this.tcpPort]]));
+    const httpFilters = forInboundPort(generated.http, new Map([[httpWorkloadPort, this.httpPort]]));
+    const networkFilters = forInboundPort(generated.network, new Map([[tcpWorkloadPort, this.tcpPort]]));
     const httpName = httpCluster;
     const hcm = {
       name: 'envoy.filters.network.http_connection_manager',
@@ -197,6 +193,12 @@ spec:
       overTheWire(inboundListener(httpCluster, this.httpPort, true, [hcm])),
       overTheWire(inboundListener(tcpCluster, this.tcpPort, false, [...networkFilters, tcpProxy])),
     ]);
+  }
+
+  /** An HTTP RBAC counter of the HTTP listener's connection manager (0 before its first count). */
+  async httpRbacCounter(counter: string, rbacPrefix: string): Promise<number> {
+    const labels = { envoy_http_conn_manager_prefix: httpCluster, envoy_rbac_prefix: rbacPrefix };
+    return (await this.harness.metric(`envoy_http_rbac_${counter}`, labels)) ?? 0;
   }
 
   /** Sends one HTTP/1.1 request to the HTTP listener; the status and body of the answer. */
@@ -234,7 +236,9 @@ spec:
       const cert = this.clientCerts.get(as);
       const socket = cert
         ? tls.connect({ host: '127.0.0.1', port: this.tcpPort, servername: 'outbound_.9000_._.tcp-echo.foo.svc.cluster.local', ca: this.ca.caCert, cert: cert.cert, key: cert.key, checkServerIdentity: () => undefined })
-        : net.connect(this.tcpPort, '127.0.0.1');
+        // A plaintext client speaks first: the PERMISSIVE port's tls_inspector needs a first byte to
+        // tell plaintext from TLS (as in Istio, server-first protocols need STRICT or DISABLE).
+        : net.connect(this.tcpPort, '127.0.0.1', () => socket.write('hello\n'));
       let data = '';
       let settled = false;
       const finish = (value: 'allowed' | 'closed') => {

@@ -100,7 +100,7 @@ export function gatewayServerTransportSocket(server: Server, http: boolean, wher
   } else if (sans.length > 0) {
     warnings.push(`${at}.subjectAltNames: SIMPLE asks clients for no certificate, so there is nothing to check them against; ignored`);
   }
-  if (tls.insecureSkipVerify) {
+  if (tls.insecureSkipVerify && mode !== 'SIMPLE') {
     warnings.push(`${at}.insecureSkipVerify: is not supported; client certificates are verified against caCertificates`);
   }
   return downstreamSocket(common, mode === 'MUTUAL');

@@ -2,14 +2,22 @@
 // selector matches its labels. Each HTTP server port becomes a listener with the RDS route configuration
 // `http.<port>`; its virtual hosts come from the VirtualServices bound to those gateways (spec.gateways
 // naming `name` or `namespace/name`) whose hosts the server exposes (server hosts `host`, `*`,
-// `*.suffix`, optionally `namespace/` or `*/` or `./` prefixed), with Istio's per-match gateway scoping.
-// TLS servers in PASSTHROUGH mode route by SNI with the bound VirtualServices' `tls` rules, and TCP
-// servers with their `tcp` rules; the bytes pass untouched. Servers that terminate TLS need the
-// certificate handling of the security work and are reported instead.
+// `*.suffix`, optionally `namespace/` or `*/` or `./` prefixed), with Istio's per-match gateway scoping;
+// hosts of a server with `tls.httpsRedirect` answer every request with a 301 to https.
+// TLS and HTTPS servers share their port, told apart by SNI (tls_inspector):
+//  - PASSTHROUGH servers route by SNI with the bound VirtualServices' `tls` rules; the bytes pass untouched;
+//  - servers that terminate TLS (SIMPLE, MUTUAL, OPTIONAL_MUTUAL, ISTIO_MUTUAL; gateway-tls.ts) get one
+//    filter chain each, matching their hosts as SNI (every connection when a host is `*`): an HTTPS
+//    server's chain runs the connection manager with its own route configuration
+//    `https.<port>.<portName>.<gateway>.<namespace>` (only the virtual hosts that server exposes, as
+//    Istio), a TLS server's chain proxies the plaintext with the bound VirtualServices' `tcp` rules.
+// TCP servers use the `tcp` rules. Two terminating servers on one port with a host in common cannot be
+// told apart: the later one is reported and not served, as Istio does.
 import type { Gateway, Server, VirtualService } from '../../api/index.ts';
 import { TypeUrl } from '../../xds/type-urls.ts';
 import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
+import { gatewayServerTransportSocket, serverSniHosts, serverTlsMode, terminatingModes } from './gateway-tls.ts';
 import { hostMatches } from './hosts.ts';
 import { outboundHttpFilters } from './listeners.ts';
 import { matchAppliesHere, qualifiedGateway } from './match-scope.ts';
@@ -21,14 +29,28 @@ import { httpProtocols } from './protocols.ts';
 
 const opaqueProtocols = new Set(['TCP', 'MONGO', 'MYSQL', 'REDIS']);
 
-type ServerKind = 'http' | 'passthrough' | 'tcp';
+type ServerKind = 'http' | 'tls' | 'tcp';
 
-interface PortServers { port: number; kind: ServerKind; gateways: string[]; servers: { gateway: Gateway; server: Server }[] }
+interface GatewayServer {
+  gateway: Gateway;
+  server: Server;
+  /** The gateway as `namespace/name`. */
+  name: string;
+  /** Where the server is written, for messages. */
+  where: string;
+  /** For a server that terminates TLS: its transport socket, SNI names (undefined: all) and whether it speaks HTTP. */
+  terminate?: { transportSocket: EnvoyResource; sniHosts: string[] | undefined; http: boolean };
+}
+
+interface PortServers { port: number; kind: ServerKind; gateways: string[]; servers: GatewayServer[] }
 
 function serverKind(server: Server): ServerKind | undefined {
   const protocol = server.port.protocol.toUpperCase();
-  if (httpProtocols.has(protocol) && server.tls === undefined) return 'http';
-  if ((protocol === 'TLS' || protocol === 'HTTPS') && server.tls?.mode === 'PASSTHROUGH') return 'passthrough';
+  if (httpProtocols.has(protocol)) return 'http';
+  if ((protocol === 'TLS' || protocol === 'HTTPS') && server.tls !== undefined) {
+    const mode = serverTlsMode(server.tls);
+    return mode === 'PASSTHROUGH' || terminatingModes.has(mode) ? 'tls' : undefined;
+  }
   if (opaqueProtocols.has(protocol) && server.tls === undefined) return 'tcp';
   return undefined;
 }
@@ -36,6 +58,8 @@ function serverKind(server: Server): ServerKind | undefined {
 /** The servers of the Gateways that select this proxy, grouped by port; the ones it cannot serve are reported. */
 function gatewayServers(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): PortServers[] {
   const byPort = new Map<number, PortServers>();
+  /** Per port, the SNI names terminating servers claimed, and by whom (`*`: the server taking every connection). */
+  const sniByPort = new Map<number, Map<string, string>>();
   for (const gateway of snapshot.gateways ?? []) {
     const selector = gateway.spec.selector ?? {};
     if (Object.keys(selector).length > 0 && !labelsMatch(selector, proxy.metadata.labels)) continue;
@@ -44,17 +68,36 @@ function gatewayServers(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: stri
       const where = `Gateway ${name}: spec.servers[${i}]`;
       const kind = serverKind(server);
       if (kind === undefined) {
-        warnings.push(`${where}: ${server.port.protocol} servers${server.tls?.mode ? ` with tls.mode ${server.tls.mode}` : ''} are not served by this version of Weft's gateways (HTTP, HTTP2 and GRPC; TCP; TLS PASSTHROUGH are)`);
+        const mode = server.tls ? ` with tls.mode ${serverTlsMode(server.tls)}` : '';
+        warnings.push(`${where}: ${server.port.protocol} servers${mode} are not served by this version of Weft's gateways (HTTP, HTTP2 and GRPC; TCP; HTTPS and TLS with PASSTHROUGH, SIMPLE, MUTUAL, OPTIONAL_MUTUAL or ISTIO_MUTUAL are)`);
         return;
       }
-      let entry = byPort.get(server.port.number);
-      if (!entry) byPort.set(server.port.number, (entry = { port: server.port.number, kind, gateways: [], servers: [] }));
-      if (entry.kind !== kind) {
-        warnings.push(`${where}: port ${server.port.number} already carries ${entry.kind} servers; this one is not served`);
+      const existing = byPort.get(server.port.number);
+      if (existing && existing.kind !== kind) {
+        warnings.push(`${where}: port ${server.port.number} already carries ${existing.kind} servers; this one is not served`);
         return;
       }
+      const entryServer: GatewayServer = { gateway, server, name, where };
+      if (kind === 'tls' && terminatingModes.has(serverTlsMode(server.tls!))) {
+        const http = server.port.protocol.toUpperCase() === 'HTTPS';
+        const transportSocket = gatewayServerTransportSocket(server, http, where, warnings);
+        if (transportSocket === undefined) return;
+        const sniHosts = serverSniHosts(server);
+        let claimed = sniByPort.get(server.port.number);
+        if (!claimed) sniByPort.set(server.port.number, (claimed = new Map()));
+        const wanted = sniHosts ?? ['*'];
+        const taken = wanted.filter((h) => claimed.has(h));
+        if (taken.length > 0) {
+          warnings.push(`${where}: port ${server.port.number} already serves ${taken.join(', ')} with TLS (${claimed.get(taken[0])}); connections could not be told apart, so this server is not served`);
+          return;
+        }
+        for (const h of wanted) claimed.set(h, where);
+        entryServer.terminate = { transportSocket, sniHosts, http };
+      }
+      const entry = existing ?? { port: server.port.number, kind, gateways: [], servers: [] };
+      byPort.set(server.port.number, entry);
       if (!entry.gateways.includes(name)) entry.gateways.push(name);
-      entry.servers.push({ gateway, server });
+      entry.servers.push(entryServer);
     });
   }
   return [...byPort.values()].sort((a, b) => a.port - b.port);
@@ -64,6 +107,24 @@ export function gatewayRouteName(port: number): string {
   return `http.${port}`;
 }
 
+/** Istio's route configuration name for an HTTPS server that terminates TLS. */
+function gatewayHttpsRouteName(s: GatewayServer): string {
+  return `https.${s.server.port.number}.${s.server.port.name}.${s.gateway.metadata.name}.${s.gateway.metadata.namespace}`;
+}
+
+function connectionManager(routeName: string): EnvoyResource {
+  return {
+    name: 'envoy.filters.network.http_connection_manager',
+    typed_config: {
+      '@type': TypeUrl.HttpConnectionManager,
+      stat_prefix: routeName,
+      rds: { route_config_name: routeName, config_source: { ads: {}, resource_api_version: 'V3' } },
+      http_filters: outboundHttpFilters,
+      upgrade_configs: [{ upgrade_type: 'websocket' }],
+    },
+  };
+}
+
 export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
   return gatewayServers(snapshot, proxy, warnings).map((entry) => {
     const listener: EnvoyResource = {
@@ -71,27 +132,45 @@ export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warni
       address: socketAddress(proxy.metadata.address, entry.port),
       traffic_direction: 'OUTBOUND',
     };
+    const ctx: Context = { snapshot, proxy, warnings };
     if (entry.kind === 'http') {
-      listener.filter_chains = [{
-        filters: [{
-          name: 'envoy.filters.network.http_connection_manager',
-          typed_config: {
-            '@type': TypeUrl.HttpConnectionManager,
-            stat_prefix: gatewayRouteName(entry.port),
-            rds: { route_config_name: gatewayRouteName(entry.port), config_source: { ads: {}, resource_api_version: 'V3' } },
-            http_filters: outboundHttpFilters,
-            upgrade_configs: [{ upgrade_type: 'websocket' }],
-          },
-        }],
-      }];
-    } else if (entry.kind === 'passthrough') {
+      listener.filter_chains = [{ filters: [connectionManager(gatewayRouteName(entry.port))] }];
+    } else if (entry.kind === 'tls') {
       listener.listener_filters = [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TypeUrl.TlsInspector } }];
-      listener.filter_chains = sniChains({ snapshot, proxy, warnings }, entry);
+      const chains = entry.servers.flatMap((s) => terminatingChain(ctx, entry, s));
+      const passthrough = entry.servers.filter((s) => s.terminate === undefined);
+      if (passthrough.length > 0) chains.push(...sniChains(ctx, subEntry(entry, passthrough)));
+      // Envoy needs a chain; with no route, connections close (BlackHoleCluster).
+      if (chains.length === 0) chains.push(tcpProxyChain(blackHoleClusterName, { cluster: blackHoleClusterName }, blackHoleClusterName));
+      listener.filter_chains = chains;
     } else {
-      listener.filter_chains = [tcpChain({ snapshot, proxy, warnings }, entry)];
+      listener.filter_chains = [tcpChain(ctx, entry) ?? tcpProxyChain(blackHoleClusterName, { cluster: blackHoleClusterName }, blackHoleClusterName)];
     }
     return listener;
   });
+}
+
+/** The servers of a port taken apart: `servers` only, with their gateways. */
+function subEntry(entry: PortServers, servers: GatewayServer[]): PortServers {
+  return { ...entry, servers, gateways: [...new Set(servers.map((s) => s.name))] };
+}
+
+/** A terminating server's filter chain: TLS with its certificate, then HTTP routing or the tcp rules. */
+function terminatingChain(ctx: Context, entry: PortServers, s: GatewayServer): EnvoyResource[] {
+  if (s.terminate === undefined) return [];
+  const { transportSocket, sniHosts, http } = s.terminate;
+  const match = sniHosts !== undefined ? { filter_chain_match: { server_names: sniHosts } } : {};
+  if (http) {
+    const routeName = gatewayHttpsRouteName(s);
+    return [{ name: routeName, ...match, transport_socket: transportSocket, filters: [connectionManager(routeName)] }];
+  }
+  const tcp = tcpChain(ctx, subEntry(entry, [s]));
+  if (tcp === undefined) {
+    ctx.warnings.push(`${s.where}: no VirtualService bound to the gateway has a tcp rule for its hosts on port ${entry.port}; TLS connections to it are closed`);
+    return [];
+  }
+  const { name: _rule, ...proxying } = tcp;
+  return [{ name: s.where, ...match, transport_socket: transportSocket, ...proxying }];
 }
 
 /** TLS passthrough: one chain per `tls` match (sniHosts the servers expose) of the bound VirtualServices. */
@@ -112,13 +191,11 @@ function sniChains(ctx: Context, entry: PortServers): EnvoyResource[] {
       }
     });
   }
-  // Envoy needs a chain; with no route, connections close (BlackHoleCluster).
-  if (chains.length === 0) chains.push(tcpProxyChain(blackHoleClusterName, { cluster: blackHoleClusterName }, blackHoleClusterName));
   return chains;
 }
 
-/** TCP: the first `tcp` rule of the bound VirtualServices that applies to the port. */
-function tcpChain(ctx: Context, entry: PortServers): EnvoyResource {
+/** TCP: the first `tcp` rule of the bound VirtualServices that applies to the port; undefined: none does. */
+function tcpChain(ctx: Context, entry: PortServers): EnvoyResource | undefined {
   for (const vs of ctx.snapshot.virtualServices) {
     if (!boundTo(vs, entry.gateways) || !(vs.spec.hosts ?? []).some((h) => exposes(entry, vs, h))) continue;
     const rules = vs.spec.tcp ?? [];
@@ -130,7 +207,7 @@ function tcpChain(ctx: Context, entry: PortServers): EnvoyResource {
       return tcpProxyChain(statPrefix(target), target, where);
     }
   }
-  return tcpProxyChain(blackHoleClusterName, { cluster: blackHoleClusterName }, blackHoleClusterName);
+  return undefined;
 }
 
 function exposes(entry: PortServers, vs: VirtualService, host: string): boolean {
@@ -138,35 +215,79 @@ function exposes(entry: PortServers, vs: VirtualService, host: string): boolean 
     && server.hosts.some((h) => serverExposes(h, gateway.metadata.namespace, vs.metadata.namespace, host)));
 }
 
-/** Whether a server `hosts` entry (`[namespace/]host`) exposes a VirtualService host of namespace `ns`. */
-function serverExposes(entry: string, gatewayNamespace: string, ns: string, host: string): boolean {
+/**
+ * Whether a server `hosts` entry (`[namespace/]host`) exposes a VirtualService host of namespace `ns`
+ * (the two overlap); with `whole`, only when the entry covers every name of the VirtualService host.
+ */
+function serverExposes(entry: string, gatewayNamespace: string, ns: string, host: string, whole = false): boolean {
   const slash = entry.indexOf('/');
   const scope = slash === -1 ? '*' : entry.slice(0, slash);
   const pattern = slash === -1 ? entry : entry.slice(slash + 1);
   if (scope !== '*' && (scope === '.' ? gatewayNamespace : scope) !== ns) return false;
-  return hostMatches(pattern, host) || hostMatches(host, pattern);
+  return hostMatches(pattern, host) || (!whole && hostMatches(host, pattern));
+}
+
+/** Whether a server with `tls.httpsRedirect` covers the whole of a VirtualService host. */
+function redirected(redirecting: readonly GatewayServer[], vs: VirtualService, host: string): boolean {
+  return redirecting.some(({ gateway, server, name }) => boundTo(vs, [name])
+    && server.hosts.some((h) => serverExposes(h, gateway.metadata.namespace, vs.metadata.namespace, host, true)));
 }
 
 function boundTo(vs: VirtualService, gateways: readonly string[]): boolean {
   return (vs.spec.gateways ?? []).some((g) => gateways.includes(qualifiedGateway(g, vs.metadata.namespace)));
 }
 
+/**
+ * One route configuration per HTTP port (`http.<port>`, every server of the port) and one per HTTPS
+ * server that terminates TLS (only the hosts that server exposes).
+ */
 export function gatewayRouteConfigurations(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
-  return gatewayServers(snapshot, proxy, []).filter((e) => e.kind === 'http').map((entry) => {
-    const { port, gateways } = entry;
-    const ctx: RouteContext = { snapshot, proxy, warnings, scope: gateways };
-    const virtualHosts: EnvoyResource[] = [];
-    const taken = new Set<string>();
-    for (const vs of snapshot.virtualServices) {
-      if (!boundTo(vs, gateways)) continue;
-      for (const host of vs.spec.hosts ?? []) {
-        if (!exposes(entry, vs, host) || taken.has(host)) continue;
-        taken.add(host);
-        const routes = translateVirtualService(ctx, vs, undefined, { number: port, name: `http-${port}`, protocol: 'HTTP' });
-        if (routes.length === 0) continue;
-        virtualHosts.push({ name: `${host}:${port}`, domains: host === '*' ? ['*'] : [host, `${host}:${port}`], routes });
+  const out: EnvoyResource[] = [];
+  for (const entry of gatewayServers(snapshot, proxy, [])) {
+    if (entry.kind === 'http') {
+      out.push({ name: gatewayRouteName(entry.port), virtual_hosts: virtualHosts({ snapshot, proxy, warnings, scope: entry.gateways }, entry) });
+    } else if (entry.kind === 'tls') {
+      for (const s of entry.servers) {
+        if (!s.terminate?.http) continue;
+        out.push({ name: gatewayHttpsRouteName(s), virtual_hosts: virtualHosts({ snapshot, proxy, warnings, scope: [s.name] }, subEntry(entry, [s])) });
       }
     }
-    return { name: gatewayRouteName(port), virtual_hosts: virtualHosts };
-  });
+  }
+  return out;
+}
+
+/** `tls.httpsRedirect` (Envoy's require_tls ALL): every request gets a 301 to the same URL with https. */
+const httpsRedirectRoute: EnvoyResource = { name: 'https_redirect', match: { prefix: '/' }, redirect: { https_redirect: true } };
+
+/** The virtual hosts of the VirtualServices bound to the port's gateways, for the hosts its servers expose. */
+function virtualHosts(ctx: RouteContext, entry: PortServers): EnvoyResource[] {
+  const { port, gateways } = entry;
+  const redirecting = entry.servers.filter((s) => s.server.tls?.httpsRedirect === true);
+  const out: EnvoyResource[] = [];
+  const taken = new Set<string>();
+  const domains = (host: string) => (host === '*' ? ['*'] : [host, `${host}:${port}`]);
+  for (const vs of ctx.snapshot.virtualServices) {
+    if (!boundTo(vs, gateways)) continue;
+    for (const host of vs.spec.hosts ?? []) {
+      if (!exposes(entry, vs, host) || taken.has(host)) continue;
+      taken.add(host);
+      if (redirected(redirecting, vs, host)) {
+        out.push({ name: `${host}:${port}`, domains: domains(host), routes: [httpsRedirectRoute] });
+        continue;
+      }
+      const routes = translateVirtualService(ctx, vs, undefined, { number: port, name: `http-${port}`, protocol: 'HTTP' });
+      if (routes.length === 0) continue;
+      out.push({ name: `${host}:${port}`, domains: domains(host), routes });
+    }
+  }
+  // A redirecting server's hosts redirect even when no VirtualService routes them.
+  for (const s of redirecting) {
+    for (const h of s.server.hosts) {
+      const host = h.includes('/') ? h.slice(h.indexOf('/') + 1) : h;
+      if (taken.has(host)) continue;
+      taken.add(host);
+      out.push({ name: `${host}:${port}`, domains: domains(host), routes: [httpsRedirectRoute] });
+    }
+  }
+  return out;
 }

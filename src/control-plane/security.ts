@@ -120,6 +120,6 @@ export function proxyAuthenticator(tokens: TokenAuthority, requireTokens: boolea
     if (claimed.namespace !== result.claims.namespace) {
       return { ok: false, reason: `the token is for namespace ${result.claims.namespace}, but the proxy says it runs in ${claimed.namespace}` };
     }
-    return { ok: true, identity: { namespace: result.claims.namespace, serviceAccount: result.claims.serviceAccount }, tokenId: result.claims.id };
+    return { ok: true, identity: { namespace: result.claims.namespace, serviceAccount: result.claims.serviceAccount }, tokenId: result.claims.id, expiresAt: result.claims.expiresAt };
   };
 }

@@ -3,7 +3,7 @@
 // cluster-policy.ts); locality load balancing needs the proxy's locality and is applied in endpoints.ts
 // and locality.ts.
 import { TypeUrl } from '../../xds/type-urls.ts';
-import type { Endpoint, MeshSnapshot, ProxyNode, Service } from '../registry/model.ts';
+import type { Endpoint, MeshSnapshot, ProxyNode, Service, ServicePort } from '../registry/model.ts';
 import { assignment, usesDns } from './endpoints.ts';
 import type { ClientTLSSettings } from '../../api/index.ts';
 import { applyClusterPolicy, defaultLbPolicy, speaksHttp2 } from './cluster-policy.ts';
@@ -132,15 +132,20 @@ export function inboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode): Envoy
   });
 }
 
-/** The protocol of the service port this sidecar serves on `port` (its endpoint address:port). */
-export function inboundProtocol(snapshot: MeshSnapshot, proxy: ProxyNode, servicePort: number, port: number): string {
+/** The service port this sidecar serves on `port` (its endpoint address:port), if a service says so. */
+export function inboundServicePort(snapshot: MeshSnapshot, proxy: ProxyNode, servicePort: number, port: number): ServicePort | undefined {
   for (const service of snapshot.services) {
     if (servesHere(service, proxy, port)) {
       const sp = service.ports.find((x) => x.number === servicePort || x.targetPort === servicePort);
-      if (sp) return sp.protocol;
+      if (sp) return sp;
     }
   }
-  return 'HTTP';
+  return undefined;
+}
+
+/** The protocol of the service port this sidecar serves on `port` (HTTP when no service says). */
+export function inboundProtocol(snapshot: MeshSnapshot, proxy: ProxyNode, servicePort: number, port: number): string {
+  return inboundServicePort(snapshot, proxy, servicePort, port)?.protocol ?? 'HTTP';
 }
 
 function servesHere(service: Service, proxy: ProxyNode, port: number): boolean {

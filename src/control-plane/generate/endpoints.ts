@@ -20,7 +20,8 @@ export function endpointAssignments(snapshot: MeshSnapshot, proxy: ProxyNode): E
     for (const port of service.ports) {
       const all = service.endpoints.get(port.number) ?? [];
       // Proxyless gRPC clients speak plaintext (clusters.ts gives them no transport socket matches).
-      const ports = [port.number, ...(port.targetPort !== undefined ? [port.targetPort] : [])];
+      // portLevelMtls names the workload (target) port, as the server side reads it (listeners.ts).
+      const ports = [port.targetPort ?? port.number];
       const mtls = proxy.proxyless ? undefined : (e: Endpoint) => acceptsMutualTls(snapshot, e, ports);
       for (const subset of [undefined, ...subsetsOf(dr)]) {
         const cla = assignment(outboundClusterName(port.number, subset?.name ?? '', service.hostname), endpointsForSubset(all, subset).filter((e) => isIpAddress(e.address)), mtls);

@@ -13,6 +13,7 @@
 //    Istio), a TLS server's chain proxies the plaintext with the bound VirtualServices' `tcp` rules.
 // TCP servers use the `tcp` rules. Two terminating servers on one port with a host in common cannot be
 // told apart: the later one is reported and not served, as Istio does.
+import { inboundSecurityFilters, pathNormalizationOptions, type SecurityFilters } from './security/index.ts';
 import type { Gateway, Server, VirtualService } from '../../api/index.ts';
 import { TypeUrl } from '../../xds/type-urls.ts';
 import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
@@ -125,29 +126,54 @@ function connectionManager(routeName: string): EnvoyResource {
   };
 }
 
-export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
-  return gatewayServers(snapshot, proxy, warnings).map((entry) => {
-    const listener: EnvoyResource = {
-      name: `${proxy.metadata.address}_${entry.port}`,
-      address: socketAddress(proxy.metadata.address, entry.port),
-      traffic_direction: 'OUTBOUND',
-    };
-    const ctx: Context = { snapshot, proxy, warnings };
-    if (entry.kind === 'http') {
-      listener.filter_chains = [{ filters: [connectionManager(gatewayRouteName(entry.port))] }];
-    } else if (entry.kind === 'tls') {
-      listener.listener_filters = [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TypeUrl.TlsInspector } }];
-      const chains = entry.servers.flatMap((s) => terminatingChain(ctx, entry, s));
-      const passthrough = entry.servers.filter((s) => s.terminate === undefined);
-      if (passthrough.length > 0) chains.push(...sniChains(ctx, subEntry(entry, passthrough)));
-      // Envoy needs a chain; with no route, connections close (BlackHoleCluster).
-      if (chains.length === 0) chains.push(tcpProxyChain(blackHoleClusterName, { cluster: blackHoleClusterName }, blackHoleClusterName));
-      listener.filter_chains = chains;
-    } else {
-      listener.filter_chains = [tcpChain(ctx, entry) ?? tcpProxyChain(blackHoleClusterName, { cluster: blackHoleClusterName }, blackHoleClusterName)];
+/**
+ * The gateway workload's AuthorizationPolicy and RequestAuthentication (as Istio applies them to an
+ * ingress gateway: policies selecting its labels, or of its namespace, or mesh-wide) and the mesh's
+ * path normalisation, put into every chain: HTTP filters before the routing ones, network filters
+ * before tcp_proxy.
+ */
+function withSecurity(listener: EnvoyResource, security: SecurityFilters, pathOptions: Record<string, unknown>): EnvoyResource {
+  type Chain = { filters?: { name?: string; typed_config?: Record<string, unknown> }[] };
+  for (const chain of (listener.filter_chains as Chain[] | undefined) ?? []) {
+    const filters = chain.filters ?? [];
+    const hcm = filters.find((f) => f.name === 'envoy.filters.network.http_connection_manager');
+    if (hcm?.typed_config) {
+      hcm.typed_config = { ...hcm.typed_config, ...pathOptions, http_filters: [...security.http, ...(hcm.typed_config.http_filters as unknown[])] };
+    } else if (filters.some((f) => f.name === 'envoy.filters.network.tcp_proxy')) {
+      chain.filters = [...security.network, ...filters];
     }
-    return listener;
-  });
+  }
+  return listener;
+}
+
+export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
+  const security = inboundSecurityFilters(snapshot, { namespace: proxy.metadata.namespace, labels: proxy.metadata.labels });
+  warnings.push(...security.warnings);
+  const pathOptions = pathNormalizationOptions(snapshot.config.pathNormalization);
+  return gatewayServers(snapshot, proxy, warnings).map((entry) => withSecurity(gatewayListener(snapshot, proxy, warnings, entry), security, pathOptions));
+}
+
+function gatewayListener(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[], entry: PortServers): EnvoyResource {
+  const listener: EnvoyResource = {
+    name: `${proxy.metadata.address}_${entry.port}`,
+    address: socketAddress(proxy.metadata.address, entry.port),
+    traffic_direction: 'OUTBOUND',
+  };
+  const ctx: Context = { snapshot, proxy, warnings };
+  if (entry.kind === 'http') {
+    listener.filter_chains = [{ filters: [connectionManager(gatewayRouteName(entry.port))] }];
+  } else if (entry.kind === 'tls') {
+    listener.listener_filters = [{ name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TypeUrl.TlsInspector } }];
+    const chains = entry.servers.flatMap((s) => terminatingChain(ctx, entry, s));
+    const passthrough = entry.servers.filter((s) => s.terminate === undefined);
+    if (passthrough.length > 0) chains.push(...sniChains(ctx, subEntry(entry, passthrough)));
+    // Envoy needs a chain; with no route, connections close (BlackHoleCluster).
+    if (chains.length === 0) chains.push(tcpProxyChain(blackHoleClusterName, { cluster: blackHoleClusterName }, blackHoleClusterName));
+    listener.filter_chains = chains;
+  } else {
+    listener.filter_chains = [tcpChain(ctx, entry) ?? tcpProxyChain(blackHoleClusterName, { cluster: blackHoleClusterName }, blackHoleClusterName)];
+  }
+  return listener;
 }
 
 /** The servers of a port taken apart: `servers` only, with their gateways. */

@@ -3,7 +3,7 @@
 import { TypeUrl } from '../../xds/type-urls.ts';
 import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { hostAliases } from './hosts.ts';
-import { inboundProtocol } from './clusters.ts';
+import { inboundProtocol, inboundServicePort } from './clusters.ts';
 import { virtualHost } from './routes.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { corsFilter } from './cors.ts';
@@ -63,6 +63,7 @@ export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warni
   const security = inboundSecurityFilters(snapshot, workload);
   warnings.push(...security.warnings);
   const pathOptions = pathNormalizationOptions(snapshot.config.pathNormalization);
+  const trustDomains = [snapshot.config.trustDomain, ...(snapshot.config.trustDomainAliases ?? [])];
   return proxy.metadata.inbound.map((p) => {
     const name = inboundListenerName(p.servicePort);
     const cluster = inboundClusterName(p.servicePort);
@@ -85,8 +86,10 @@ export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warni
         ...pathOptions,
       }, [...httpSecurity, router])]
       : [...networkSecurity, { name: 'envoy.filters.network.tcp_proxy', typed_config: { '@type': TypeUrl.TcpProxy, stat_prefix: cluster, cluster } }];
-    const mode = workloadMtlsMode(snapshot, workload, [p.port, p.servicePort]);
-    const mutual = { name: `${name}|mtls`, filter_chain_match: { transport_protocol: 'tls' }, transport_socket: inboundMtlsTransportSocket(http), filters };
+    // portLevelMtls names the workload (target) port, as the client side reads it (endpoints.ts).
+    const sp = inboundServicePort(snapshot, proxy, p.servicePort, p.port);
+    const mode = workloadMtlsMode(snapshot, workload, [p.port, sp ? sp.targetPort ?? sp.number : p.servicePort]);
+    const mutual = { name: `${name}|mtls`, filter_chain_match: { transport_protocol: 'tls' }, transport_socket: inboundMtlsTransportSocket(http, trustDomains), filters };
     const plaintext = { name: `${name}|plaintext`, filters };
     const chains = mode === 'STRICT' ? [mutual]
       : mode === 'PERMISSIVE' ? [mutual, { ...plaintext, filter_chain_match: { transport_protocol: 'raw_buffer' } }]

@@ -32,11 +32,16 @@ export function endpointIdentities(trustDomain: string, endpoints: readonly Endp
   return [...ids].sort();
 }
 
-/** common_tls_context with the mesh certificate and trust bundle from SDS, and exact URI SAN checks. */
-export function meshCommonTlsContext(peerIdentities: readonly string[], alpn: readonly string[]): Record<string, unknown> {
+/**
+ * common_tls_context with the mesh certificate and trust bundle from SDS, and URI SAN checks: exact
+ * identities, or (with none) any identity of these trust domains.
+ */
+export function meshCommonTlsContext(peerIdentities: readonly string[], alpn: readonly string[], peerTrustDomains: readonly string[] = []): Record<string, unknown> {
   const validation: Record<string, unknown> = {};
   if (peerIdentities.length > 0) {
     validation.match_typed_subject_alt_names = peerIdentities.map((id) => ({ san_type: 'URI', matcher: { exact: id } }));
+  } else if (peerTrustDomains.length > 0) {
+    validation.match_typed_subject_alt_names = peerTrustDomains.map((td) => ({ san_type: 'URI', matcher: { prefix: `spiffe://${td}/` } }));
   }
   return {
     tls_certificate_sds_secret_configs: [{ name: workloadCertificateSecret, sds_config: sdsConfig }],
@@ -78,15 +83,16 @@ export const istioTlsModeMetadata = { filter_metadata: { [tlsModeMetadataKey]: t
 
 /**
  * The inbound side: terminate mTLS with the workload's certificate, require a client certificate
- * signed by the mesh's roots. ALPN offers HTTP/2 and HTTP/1.1 on HTTP ports so the connection keeps
- * the application protocol the client chose.
+ * signed by the mesh's roots and naming an identity of the mesh's trust domains (a plugged-in
+ * organisation CA may sign other certificates too). ALPN offers HTTP/2 and HTTP/1.1 on HTTP ports so
+ * the connection keeps the application protocol the client chose.
  */
-export function inboundMtlsTransportSocket(http: boolean): Record<string, unknown> {
+export function inboundMtlsTransportSocket(http: boolean, trustDomains: readonly string[] = []): Record<string, unknown> {
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
       '@type': TypeUrl.DownstreamTlsContext,
-      common_tls_context: meshCommonTlsContext([], http ? ['h2', 'http/1.1'] : []),
+      common_tls_context: meshCommonTlsContext([], http ? ['h2', 'http/1.1'] : [], trustDomains),
       require_client_certificate: { value: true },
     },
   };

@@ -5,6 +5,8 @@ import type { Logger } from '../../common/log.ts';
 import { loadEnvoyProtos } from '../../xds/protos.ts';
 import { shortTypeName, type ResourceTypeUrl } from '../../xds/type-urls.ts';
 import { AdsStream, type DiscoveryRequest, type DiscoveryResponse } from './ads-stream.ts';
+import { decodeProxyMetadata } from '../../xds/node-metadata.ts';
+import type { Struct } from '../../xds/struct.ts';
 import type { SnapshotCache } from './cache.ts';
 
 export type XdsNode = NonNullable<DiscoveryRequest['node']>;
@@ -13,7 +15,9 @@ export type XdsNode = NonNullable<DiscoveryRequest['node']>;
 export interface ProxyIdentity { namespace: string; serviceAccount: string }
 
 /** `tokenId`: the token that proved it, so revoking the token can end the stream. */
-export type AuthenticationResult = { ok: true; identity?: ProxyIdentity; tokenId?: string } | { ok: false; reason: string };
+export type AuthenticationResult =
+  | { ok: true; identity?: ProxyIdentity; tokenId?: string; /** The stream ends then (the token expires). */ expiresAt?: Date | null }
+  | { ok: false; reason: string };
 
 /**
  * Decides whether a stream may have config: `token` is the bearer token from the call's
@@ -48,6 +52,8 @@ export interface ProxyStatus {
 interface StreamEntry {
   id: number;
   node: XdsNode;
+  /** `namespace/serviceAccount` the stream is entitled to: its node id is bound to it while it is open. */
+  identityKey: string;
   peer: string;
   since: Date;
   stream: AdsStream;
@@ -174,6 +180,15 @@ export class AdsServer {
             return;
           }
           identity = result.identity ?? { namespace: '', serviceAccount: '' };
+          if (result.expiresAt) {
+            const left = result.expiresAt.getTime() - Date.now();
+            const timer = setTimeout(() => {
+              this.log.warn('a proxy token expired; closing its stream', { proxy: node.id });
+              call.emit('error', { code: grpc.status.UNAUTHENTICATED, details: 'the token expired' });
+            }, Math.max(0, Math.min(left, 2 ** 31 - 1)));
+            timer.unref();
+            call.once('close', () => clearTimeout(timer));
+          }
           if (result.tokenId !== undefined) {
             const tokenId = result.tokenId;
             let set = this.byToken.get(tokenId);
@@ -200,7 +215,19 @@ export class AdsServer {
             call.emit('error', { code: grpc.status.INVALID_ARGUMENT, details: 'the first request on a stream must carry node.id' });
             return;
           }
-          entry = { id, node: req.node, peer: call.getPeer(), since: new Date(), stream };
+          // A node id belongs to one identity while a stream holds it: the snapshot (certificate and key
+          // included) is cached and pushed by node id, so another identity must not share it.
+          const claimed = decodeProxyMetadata(req.node.metadata as Struct | undefined);
+          const identityKey = identity?.namespace ? `${identity.namespace}/${identity.serviceAccount}` : `${claimed.namespace}/${claimed.serviceAccount}`;
+          const holder = [...this.streams.values()].find((e) => e.node.id === req.node!.id && e.identityKey !== identityKey);
+          if (holder) {
+            this.refused++;
+            const reason = `node id ${req.node.id} is in use by a proxy of another identity (${holder.identityKey}); each proxy needs its own node id`;
+            this.log.warn('refused a proxy: no config and no certificate for it', { proxy: req.node.id, peer: call.getPeer(), reason });
+            call.emit('error', { code: grpc.status.PERMISSION_DENIED, details: reason });
+            return;
+          }
+          entry = { id, node: req.node, identityKey, peer: call.getPeer(), since: new Date(), stream };
           this.streams.set(id, entry);
           this.callbacks.onProxyConnected(id, req.node, entry.peer, identity?.namespace ? identity : undefined);
           this.log.info('proxy connected', { proxy: req.node.id, stream: id, peer: entry.peer });

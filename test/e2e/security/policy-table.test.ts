@@ -89,6 +89,17 @@ const sourceRows: Row[] = [
     http: [{ as: 'sleep', expect: 403 }, { as: 'other', expect: 200 }],
   },
   {
+    name: 'ALLOW trustDomains: only identities of that trust domain (not anyone, not plaintext)',
+    policies: allow(from('trustDomains: ["partner.example"]')),
+    http: [{ as: 'sleep', expect: 403 }, { as: 'other', expect: 403 }, { as: 'plaintext', expect: 403 }],
+  },
+  {
+    // As every not- field in Istio (an Envoy not_id): a client without an identity is not of that trust domain either.
+    name: 'ALLOW notTrustDomains: everything but identities of that trust domain',
+    policies: allow(from('notTrustDomains: ["partner.example"]')),
+    http: [{ as: 'sleep', expect: 200 }, { as: 'other', expect: 200 }, { as: 'plaintext', expect: 200 }],
+  },
+  {
     name: 'DENY namespaces: peers of that namespace are denied',
     policies: deny(from('namespaces: ["bar"]')),
     http: [{ as: 'sleep', expect: 200 }, { as: 'other', expect: 403 }],

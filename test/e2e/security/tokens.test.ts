@@ -100,3 +100,21 @@ test('revoking the token of a connected proxy ends its stream, and its reconnect
   assert.ok(!(await connectedProxies()).includes('leaving.foo'), 'no longer connected');
   await stopProcess(p);
 });
+
+test('a proxy of another identity cannot take over a connected proxy node id (and its certificate)', async () => {
+  const victim = await mesh.startProxy({ name: 'victim', namespace: 'foo', serviceAccount: 'httpbin', labels: { app: 'httpbin' }, inbound: [{ servicePort: 8000, appPort: 9 }] });
+  const before = refusals().length;
+  // A valid token for attacker/evil, and the victim's node id.
+  const intruder = await mesh.startProxy({
+    name: 'intruder', namespace: 'attacker', serviceAccount: 'evil', labels: { app: 'x' }, noWait: true, extraArgs: ['--node-id', 'victim.foo'],
+  });
+  await waitFor('the intruder is refused', () => refusals().slice(before).some((l) => l.includes('in use by a proxy of another identity')));
+  assert.ok((await connectedProxies()).includes('victim.foo'));
+  const dump = await (await fetch(`http://127.0.0.1:${victim.ready.adminPort}/config_dump`)).json() as { configs: { secrets?: { resources: Record<string, any>[] } } };
+  const chain = dump.configs.secrets?.resources.find((r) => r.name === 'default')?.tls_certificate?.certificate_chain;
+  const pem = chain?.inline_string ?? Buffer.from(chain?.inline_bytes ?? '', 'base64').toString();
+  const { X509Certificate } = await import('node:crypto');
+  assert.match(new X509Certificate(pem.slice(0, pem.indexOf('-----END CERTIFICATE-----') + 25)).subjectAltName ?? '', /ns\/foo\/sa\/httpbin/, 'the victim keeps its own identity');
+  await stopProcess(intruder);
+  await stopProcess(victim);
+});

@@ -69,3 +69,30 @@ test('a TLS PASSTHROUGH gateway server routes by SNI and leaves the handshake to
   assert.deepEqual(await tlsHello('b.example.com'), { peer: 'b.example.com', text: 'b.example.com' });
   await assert.rejects(tlsHello('c.example.com'), 'an SNI no route names gets no backend');
 });
+
+test('AuthorizationPolicy selecting the gateway applies at the gateway (DENY by path; RequestAuthentication rejects a bad token)', async () => {
+  await s.mesh.apply(`
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ingress-deny-admin, namespace: default }
+spec:
+  selector: { matchLabels: { istio: ingressgateway } }
+  action: DENY
+  rules: [{ to: [{ operation: { paths: ["/web/admin*"] } }] }]
+---
+apiVersion: security.istio.io/v1
+kind: RequestAuthentication
+metadata: { name: ingress-jwt, namespace: default }
+spec:
+  selector: { matchLabels: { istio: ingressgateway } }
+  jwtRules: [{ issuer: "issuer.example", jwks: '{"keys":[]}' }]
+`);
+  await waitFor('the gateway denies /web/admin', async () => (await httpCall(httpPort, '/web/admin', { host: 'web.example.com' })).status === 403, 15_000);
+  const denied = await httpCall(httpPort, '/web/admin/x', { host: 'web.example.com' });
+  assert.deepEqual([denied.status, denied.body], [403, 'RBAC: access denied']);
+  assert.equal((await httpCall(httpPort, '/web/items', { host: 'web.example.com' })).status, 200, 'other paths pass');
+  assert.equal((await httpCall(httpPort, '/web/items', { host: 'web.example.com', authorization: 'Bearer not.a.jwt' })).status, 401, 'an invalid token is rejected at the edge');
+  for (const [kind, name] of [['authorizationpolicy', 'ingress-deny-admin'], ['requestauthentication', 'ingress-jwt']]) {
+    assert.equal((await s.mesh.weft(['delete', kind, name, '-n', 'default'])).code, 0);
+  }
+});

@@ -14,7 +14,7 @@ import {
 } from './envoy-shapes.ts';
 import { destinationPort, hosts, methods, paths } from './rbac-permissions.ts';
 import {
-  remoteIp, requestPrincipal, sourceIp, sourceNamespace, sourcePrincipal, sourceServiceAccount,
+  remoteIp, requestPrincipal, sourceIp, sourceNamespace, sourcePrincipal, sourceServiceAccount, sourceTrustDomain,
 } from './rbac-principals.ts';
 import { migrateTrustDomain } from './trust-domain.ts';
 
@@ -98,6 +98,7 @@ export function rulePolicy(rule: AuthorizationRule, ctx: RuleContext): EnvoyPoli
     ...clause('requestPrincipals', requestPrincipal, s?.requestPrincipals, s?.notRequestPrincipals),
     ...clause('serviceAccounts', sourceServiceAccount(ctx.policyNamespace), s?.serviceAccounts, s?.notServiceAccounts),
     ...clause('namespaces', sourceNamespace, s?.namespaces, s?.notNamespaces),
+    ...clause('trustDomains', sourceTrustDomain, s?.trustDomains, s?.notTrustDomains),
     ...clause('remoteIpBlocks', remoteIp, s?.remoteIpBlocks, s?.notRemoteIpBlocks),
     ...clause('ipBlocks', sourceIp, s?.ipBlocks, s?.notIpBlocks),
     ...basePrincipal,

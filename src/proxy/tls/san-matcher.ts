@@ -34,16 +34,47 @@ export class SanMatcher {
   }
 }
 
-/** The SANs of a certificate node:tls decoded. */
+/**
+ * node:tls's subjectaltname text split into entries: `, ` separates them, except inside a quoted
+ * value (node quotes, JSON-style, a value holding a comma or a quote, so a SAN cannot forge another).
+ */
+function sanEntries(text: string): string[] {
+  const out: string[] = [];
+  let start = 0;
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') {
+      quoted = true;
+    } else if (c === ',' && text[i + 1] === ' ') {
+      out.push(text.slice(start, i));
+      start = i + 2;
+      i++;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
+/** The SANs of a certificate node:tls decoded (an entry that does not decode is left out). */
 export function subjectAltNames(cert: PeerCertificate): { type: SanType; value: string }[] {
   const text = cert.subjectaltname;
   if (typeof text !== 'string' || text === '') return [];
   const out: { type: SanType; value: string }[] = [];
-  for (const entry of text.split(', ')) {
+  for (const entry of sanEntries(text)) {
     for (const [type, prefix] of Object.entries(nodePrefixes)) {
       if (entry.startsWith(prefix)) {
         let value = entry.slice(prefix.length);
-        if (value.startsWith('"') && value.endsWith('"')) value = JSON.parse(value) as string;
+        if (value.startsWith('"')) {
+          try {
+            value = JSON.parse(value) as string;
+          } catch {
+            break;
+          }
+        }
         out.push({ type: type as SanType, value });
         break;
       }

@@ -29,6 +29,9 @@ export interface SecurityFlags {
   'workload-cert-ttl'?: string;
 }
 
+/** How long proxies get to apply a new trust bundle before certificates of a new root reach them. */
+const bundleFirstDelayMs = 2000;
+
 const keyAlgorithms: readonly KeyAlgorithm[] = ['EC-P256', 'RSA-2048', 'RSA-3072', 'RSA-4096'];
 
 function durationFlag(value: string | undefined, flag: string): number | undefined {
@@ -82,9 +85,18 @@ export async function startSecurity(store: Store, trustDomain: string, flags: Se
     onRotated: (identity) => secrets.refresh(identity),
   });
   const secrets = new ProxySecrets(ca, certificates, caLog);
+  // A root change reaches proxies in two steps: first the new trust bundle (with the certificates they
+  // have), then, a moment later, certificates of the new root, so that no proxy receives a peer
+  // certificate its trust bundle does not cover yet.
+  let reissue: NodeJS.Timeout | undefined;
   const unwatch = ca.onChange(() => {
-    caLog.info('trust bundle or signing root changed; re-issuing workload certificates');
-    certificates.reissueAll().catch((err: unknown) => caLog.error('re-issuing workload certificates failed', { error: String(err) }));
+    caLog.info('trust bundle or signing root changed; pushing it, then re-issuing workload certificates');
+    secrets.changed();
+    if (reissue) clearTimeout(reissue);
+    reissue = setTimeout(() => {
+      certificates.reissueAll().catch((err: unknown) => caLog.error('re-issuing workload certificates failed', { error: String(err) }));
+    }, bundleFirstDelayMs);
+    reissue.unref();
   });
   caLog.info('certificate authority ready', { trustDomain, plugged: plugged !== undefined });
   // Records of expired tokens (issued and revoked) are dropped hourly: an expired token fails anyway.
@@ -96,6 +108,7 @@ export async function startSecurity(store: Store, trustDomain: string, flags: Se
     ca, tokens, certificates, secrets,
     close() {
       clearInterval(prune);
+      if (reissue) clearTimeout(reissue);
       unwatch();
       certificates.close();
       ca.close();

@@ -2,6 +2,7 @@
 // HTTP/1.1 and TCP traffic. Each update takes the complete state-of-the-world set of its type,
 // validates and compiles all of it first (ConfigRejectedError, whose message is the NACK's
 // error_detail, and nothing changes), then swaps atomically (DESIGN.md decisions 1, 7, 8).
+import type { ProxyNodeInfo } from './http/stream-observers.ts';
 import type net from 'node:net';
 import type { Logger } from '../common/log.ts';
 import { registerBuiltinHttpFilters } from './http/filters/index.ts';
@@ -23,6 +24,8 @@ export type DataPlaneOptions = {
   drainTimeoutMs?: number;
   /** Idle keep-alive connections kept per upstream endpoint (the oldest beyond it are closed). Default 64. */
   maxIdleConnectionsPerEndpoint?: number;
+  /** The proxy's own xDS node (id and metadata), for telemetry. */
+  node?: ProxyNodeInfo;
 };
 
 export class DataPlane {
@@ -40,7 +43,7 @@ export class DataPlane {
     this.clusters = new ClusterManager(options.stats, options.logger, options.maxIdleConnectionsPerEndpoint ?? 64, this.secrets);
     this.routes = new RouteStore();
     // The listeners' compile context carries the secret store (filter chains' DownstreamTlsContexts).
-    const listenerOptions: ListenerManagerOptions & { secrets: SecretStore } = {
+    const listenerOptions: ListenerManagerOptions = {
       clusters: this.clusters,
       routes: this.routes,
       stats: options.stats,
@@ -48,6 +51,7 @@ export class DataPlane {
       reserved: options.reservedListeners ?? new Map(),
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
       secrets: this.secrets,
+      ...(options.node ? { node: options.node } : {}),
     };
     this.listeners = new ListenerManager(listenerOptions);
   }

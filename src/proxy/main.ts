@@ -4,6 +4,7 @@ import { createServer, type Server } from 'node:net';
 import { parseFlags, parseHostPort, UsageError } from '../common/args.ts';
 import { createLogger } from '../common/log.ts';
 import { encodeProxyMetadata, type InboundPort, type OutboundTcpPort } from '../xds/node-metadata.ts';
+import { fromStruct } from '../xds/struct.ts';
 import { ProxyAdminServer } from './admin/admin-server.ts';
 import { ProxyConfigState } from './config-state.ts';
 import { DataPlane } from './data-plane.ts';
@@ -156,17 +157,21 @@ export async function runProxy(argv: string[]): Promise<void> {
   const locality = parseLocality(values.locality);
 
   const stats = new ProxyStats();
-  const dataPlane = new DataPlane({ logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved });
+  const nodeMetadata = encodeProxyMetadata({
+    namespace, workloadName, labels, serviceAccount, address, outboundPort, inbound, outboundTcp,
+    ...(gateway ? { gateway } : {}),
+  });
+  const dataPlane = new DataPlane({
+    logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved,
+    node: { id: nodeId, metadata: fromStruct(nodeMetadata) },
+  });
   const config = new ProxyConfigState(dataPlane);
   const xds: XdsClient = new XdsClient({
     address: values['xds-address'] ?? '127.0.0.1:15010',
     node: {
       id: nodeId,
       cluster: `${workloadName}.${namespace}`,
-      metadata: encodeProxyMetadata({
-        namespace, workloadName, labels, serviceAccount, address, outboundPort, inbound, outboundTcp,
-        ...(gateway ? { gateway } : {}),
-      }),
+      metadata: nodeMetadata,
       ...(locality ? { locality } : {}),
     },
     apply: (typeUrl, resources): Promise<void> => config.apply(typeUrl, resources, xds),

@@ -11,6 +11,7 @@ import { httpFilterCompiler, type HttpFilterContext } from './filters/registry.t
 import { EscapedSlashesAction, type PathNormalization } from './path-normalization.ts';
 import { compileRouteConfiguration, type RouteCompileContext } from './routing/route-config.ts';
 import type { RouteTable } from './routing/route-table.ts';
+import { compileStreamObservers, observerFields, type ObserverContext, type StreamObserver } from './stream-observers.ts';
 
 /** codec_type: AUTO tells HTTP/1.1 from h2c by the HTTP/2 connection preface (or, with TLS, ALPN). */
 export const Codec = { Auto: 0, Http1: 1, Http2: 2 } as const;
@@ -39,6 +40,8 @@ export type HttpConnectionManagerSpec = {
   upgrades: ReadonlyMap<string, boolean>;
   /** normalize_path / merge_slashes / path_with_escaped_slashes_action; null: paths are left as received. */
   pathNormalization: PathNormalization | null;
+  /** Access logs, tracing, metrics (stream-observers.ts): built per connection manager. */
+  observers: ((context: ObserverContext) => StreamObserver)[];
 };
 
 const hcmFields = new Set([
@@ -64,7 +67,7 @@ const maxWindow = 2 ** 31 - 1;
 const defaultIdleTimeoutMs = 3600_000;
 
 export function compileHttpConnectionManager(at: FieldPath, config: Message, context: RouteCompileContext): HttpConnectionManagerSpec {
-  checkFields(at, config, hcmFields);
+  checkFields(at, config, new Set([...hcmFields, ...observerFields()]));
   const statPrefix = requiredString(at.field('stat_prefix'), config.stat_prefix);
 
   const codecName = (config.codec_type ?? 'AUTO') as string;
@@ -110,6 +113,7 @@ export function compileHttpConnectionManager(at: FieldPath, config: Message, con
     http2: compileHttp2Settings(at.field('http2_protocol_options'), config.http2_protocol_options),
     upgrades: compileUpgradeConfigs(at.field('upgrade_configs'), config.upgrade_configs),
     pathNormalization,
+    observers: compileStreamObservers(at, config),
   };
 }
 

@@ -4,6 +4,7 @@
 // codec-selection.ts), the per-request stream, Envoy's request header mutations, upgrades (upgrade.ts)
 // and draining (HTTP/1.1: `connection: close` on the next response; HTTP/2: GOAWAY, in-flight streams
 // finish).
+import type { ObserverContext, StreamObserver } from './stream-observers.ts';
 import { randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
@@ -64,6 +65,8 @@ export class HttpConnectionManager implements StreamOwner {
   readonly spec: HttpConnectionManagerSpec;
   readonly stats: HttpConnectionManagerStats;
   readonly filters: readonly HttpFilter[];
+  /** Access logs, tracing, metrics: told of every exchange (stream-observers.ts). */
+  readonly observers: readonly StreamObserver[];
   readonly routes: RouteSlot;
   readonly clusters: ClusterManager;
   draining = false;
@@ -76,12 +79,14 @@ export class HttpConnectionManager implements StreamOwner {
   /** The connection being handed to the HTTP/2 server (its 'session' event comes synchronously). */
   private handingOver: DownstreamConnection | null = null;
 
-  constructor(spec: HttpConnectionManagerSpec, routes: RouteSlot, clusters: ClusterManager, stats: HttpConnectionManagerStats, logger: Logger) {
+  constructor(spec: HttpConnectionManagerSpec, routes: RouteSlot, clusters: ClusterManager, stats: HttpConnectionManagerStats, logger: Logger,
+    observerContext: ObserverContext | null = null) {
     this.spec = spec;
     this.stats = stats;
     this.routes = routes;
     this.clusters = clusters;
     this.filters = spec.filters.map((create) => create({ stats, logger }));
+    this.observers = observerContext === null ? [] : spec.observers.map((create) => create(observerContext));
     this.server = null;
     this.http2Server = null;
     if (spec.codec !== Codec.Http2) {
@@ -185,6 +190,8 @@ export class HttpConnectionManager implements StreamOwner {
 
   onStreamDone(stream: HttpStream): void {
     this.stats.downstreamRqActive--;
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) observers[i].onComplete(stream);
     const conn = stream.connection;
     conn.activeRequests--;
     if (conn.activeRequests !== 0) return;
@@ -193,6 +200,11 @@ export class HttpConnectionManager implements StreamOwner {
     } else if (this.draining || stream.upgrade !== null) {
       conn.socket.destroySoon();
     }
+  }
+
+  private observeRequest(stream: HttpStream): void {
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) observers[i].onRequest(stream);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
@@ -207,6 +219,7 @@ export class HttpConnectionManager implements StreamOwner {
     if (this.spec.pathNormalization !== null && this.pathRefused(stream)) return;
     this.mutateRequestHeaders(stream);
     stream.route = stream.routeTable === null ? null : stream.routeTable.route(stream);
+    this.observeRequest(stream);
     stream.decodeHeaders();
   }
 
@@ -241,6 +254,7 @@ export class HttpConnectionManager implements StreamOwner {
     if (this.spec.pathNormalization !== null && this.pathRefused(stream)) return;
     this.mutateRequestHeaders(stream);
     stream.route = stream.routeTable === null ? null : stream.routeTable.route(stream);
+    this.observeRequest(stream);
     stream.decodeHeaders();
   }
 
@@ -273,6 +287,7 @@ export class HttpConnectionManager implements StreamOwner {
       stream.sendLocalReply(403, null, 0);
       return;
     }
+    this.observeRequest(stream);
     stream.decodeHeaders();
   }
 

@@ -41,6 +41,8 @@ export type ListenerSpec = {
   filterChains: FilterChainSpec[];
   /** Takes the connections no filter chain matches; null: they are closed. */
   defaultFilterChain: FilterChainSpec | null;
+  /** traffic_direction (INBOUND, OUTBOUND; '' unspecified): which side of an exchange telemetry reports. */
+  trafficDirection: string;
   fingerprint: string;
 };
 
@@ -75,6 +77,7 @@ export function compileListener(value: unknown, context: RouteCompileContext): L
 
   return {
     name, address, port, listenerFilters, filterChains: filterChains.map((c) => c.spec), defaultFilterChain,
+    trafficDirection: trafficDirection(root.field('traffic_direction'), l.traffic_direction),
     fingerprint: canonicalJson(l),
   };
 }
@@ -128,4 +131,10 @@ function compileFilterChain(at: FieldPath, value: unknown, context: RouteCompile
     chain.transport_socket_connect_timeout, at.field('transport_socket_connect_timeout'), context.secrets ?? null,
   );
   return { label, match, readFilters, filter: spec!, tls, fingerprint: `${isDefault ? 'default ' : ''}${canonicalJson(chain)}` };
+}
+
+function trafficDirection(at: FieldPath, value: unknown): string {
+  const v = string(at, value) ?? 'UNSPECIFIED';
+  if (v !== 'UNSPECIFIED' && v !== 'INBOUND' && v !== 'OUTBOUND') at.reject(`${v} is not one of UNSPECIFIED, INBOUND, OUTBOUND`);
+  return v === 'UNSPECIFIED' ? '' : v;
 }

@@ -4,6 +4,7 @@
 // on the same address get a new set of filter chains (keeping the chains that did not change) while
 // the rest of the old one drains, removed listeners stop accepting and drain. A bind failure rejects
 // the update and changes nothing.
+import type { ProxyNodeInfo } from '../http/stream-observers.ts';
 import type { SecretStore } from '../tls/secret-store.ts';
 import net from 'node:net';
 import type { Logger } from '../../common/log.ts';
@@ -21,10 +22,14 @@ import type { NetworkFilterChain } from './network-filter-chain.ts';
 import { withReadFilters } from './network-filters.ts';
 import { TlsTerminatingChain } from './tls-termination.ts';
 
+const unknownNode: ProxyNodeInfo = { id: '', metadata: {} };
+
 export type ListenerManagerOptions = {
   clusters: ClusterManager;
   /** The data plane's SDS secrets, for the filter chains' TLS contexts. */
   secrets?: SecretStore;
+  /** The proxy's own xDS node (telemetry reports it as one end of each exchange). */
+  node?: ProxyNodeInfo;
   routes: RouteStore;
   stats: ProxyStats;
   logger: Logger;
@@ -199,7 +204,9 @@ export class ListenerManager {
     if (chain.filter.kind === 'tcp') return new TcpProxy(chain.filter.spec, clusters, stats.tcpProxy(chain.filter.spec.statPrefix));
     const hcm = chain.filter.spec;
     const slot = hcm.rdsName !== null ? this.options.routes.slot(hcm.rdsName) : new RouteSlot(`${listener.name} (inline)`, hcm.inlineRoutes);
-    return new HttpConnectionManager(hcm, slot, clusters, stats.httpConnectionManager(hcm.statPrefix), logger.child({ listener: listener.name }));
+    const hcmLogger = logger.child({ listener: listener.name });
+    const observerContext = { logger: hcmLogger, stats, trafficDirection: listener.trafficDirection, node: this.options.node ?? unknownNode };
+    return new HttpConnectionManager(hcm, slot, clusters, stats.httpConnectionManager(hcm.statPrefix), hcmLogger, observerContext);
   }
 
   private bind(spec: ListenerSpec): Promise<net.Server> {

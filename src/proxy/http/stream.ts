@@ -138,6 +138,19 @@ export class HttpStream implements RequestView, ParsedRequest {
   upstream: StreamUpstream | null = null;
   /** performance.now() when the request arrived. */
   readonly startTime: number;
+  // What telemetry (access logs, metrics, tracing) reads when the exchange is over; set by the router.
+  /** The upstream cluster the route chose; null: none (a local reply before routing). */
+  upstreamClusterName: string | null = null;
+  /** The endpoint (`address:port`) of the last upstream attempt; null: none. */
+  upstreamHost: string | null = null;
+  /** The route's name (route.name), '' when unnamed or no route. */
+  routeName = '';
+  /** Request body bytes received from the downstream. */
+  requestBodyBytes = 0;
+  /** Response body bytes sent to the downstream. */
+  responseBodyBytes = 0;
+  /** performance.now() when the response headers were written; 0: not yet. */
+  responseStartTime = 0;
 
   constructor(owner: StreamOwner, connection: DownstreamConnection, protocol: Protocol, req: DownstreamRequest, res: DownstreamResponse,
     h2: ServerHttp2Stream | null, method: string, routeTable: RouteTable | null, clusters: ClusterSet) {

@@ -6,6 +6,7 @@ import { isIpAddress } from './hosts.ts';
 import { blackHoleClusterName, outboundClusterName } from './names.ts';
 import { applyLocalityToAssignment } from './locality.ts';
 import { istioTlsModeMetadata } from './mtls.ts';
+import { toStruct } from '../../xds/struct.ts';
 import { workloadMtlsMode } from './peer-authentication.ts';
 import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
 import { effectivePolicy } from './traffic-policy.ts';
@@ -47,6 +48,22 @@ function acceptsMutualTls(snapshot: MeshSnapshot, e: Endpoint, servicePorts: num
   return workloadMtlsMode(snapshot, { namespace: e.namespace ?? '', labels: e.labels }, [e.port, ...servicePorts]) !== 'DISABLE';
 }
 
+/**
+ * EDS metadata of an endpoint: `envoy.transport_socket_match` {tlsMode: istio} for auto mTLS, and for a
+ * workload Istio's `istio` {workload: "<name>;<namespace>;<app>;<version>;<cluster>"}, from which the
+ * calling sidecar labels its telemetry with the destination workload.
+ */
+function endpointMetadata(e: Endpoint, mtls: boolean): { metadata?: Record<string, unknown> } {
+  const filterMetadata: Record<string, unknown> = {};
+  if (mtls) Object.assign(filterMetadata, istioTlsModeMetadata.filter_metadata);
+  if (e.workloadName !== undefined && e.namespace !== undefined) {
+    const app = e.labels['app.kubernetes.io/name'] ?? e.labels.app ?? e.workloadName;
+    const version = e.labels['app.kubernetes.io/version'] ?? e.labels.version ?? 'latest';
+    filterMetadata.istio = toStruct({ workload: [e.workloadName, e.namespace, app, version, 'Kubernetes'].join(';') });
+  }
+  return Object.keys(filterMetadata).length > 0 ? { metadata: { filter_metadata: filterMetadata } } : {};
+}
+
 /** `mtls` marks the endpoints that take the cluster's tlsMode-istio transport socket. */
 export function assignment(clusterName: string, endpoints: Endpoint[], mtls?: (e: Endpoint) => boolean): EnvoyResource {
   const byLocality = new Map<string, Endpoint[]>();
@@ -68,7 +85,7 @@ export function assignment(clusterName: string, endpoints: Endpoint[], mtls?: (e
           endpoint: { address: socketAddress(e.address, e.port) },
           health_status: 'HEALTHY',
           load_balancing_weight: { value: e.weight },
-          ...(mtls?.(e) ? { metadata: istioTlsModeMetadata } : {}),
+          ...endpointMetadata(e, mtls?.(e) ?? false),
         })),
       };
     }),

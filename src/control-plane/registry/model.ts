@@ -44,6 +44,8 @@ export interface Endpoint {
   workload: string;
   /** Namespace of the workload (for its PeerAuthentication). */
   namespace?: string;
+  /** The workload's name (WorkloadEntry name, or the sidecar's WORKLOAD_NAME). */
+  workloadName?: string;
   /** 'istio': a sidecar that accepts mutual TLS serves this endpoint (auto mTLS). */
   tlsMode?: 'istio';
 }

@@ -109,7 +109,7 @@ export function buildMeshSnapshot(input: RegistryInput): MeshSnapshot {
           if (!dns && !isIP(w.address)) continue;
           list.push({
             address: w.address, port: p, labels: w.labels, locality: w.locality, weight: w.weight, serviceAccount: w.serviceAccount, workload: w.key,
-            namespace: w.namespace, ...(hasSidecar(w) ? { tlsMode: 'istio' as const } : {}),
+            namespace: w.namespace, workloadName: w.name, ...(hasSidecar(w) ? { tlsMode: 'istio' as const } : {}),
           });
         }
         // A DNS service without endpoints or selector resolves its own host name (Istio).

@@ -8,7 +8,9 @@ export {
   type DestinationRule, type Gateway, type IstioResource, type KindSpecs, type ObjectMeta, type ServiceEntry,
   type VirtualService, type WorkloadEntry, type PeerAuthentication, type AuthorizationPolicy, type RequestAuthentication,
 } from './resource.ts';
-export { kindDefinition, supportedKinds, NETWORKING_API_VERSIONS, SECURITY_API_VERSIONS, type KindDefinition } from './registry.ts';
+export {
+  kindDefinition, supportedKinds, NETWORKING_API_VERSIONS, SECURITY_API_VERSIONS, TELEMETRY_API_VERSIONS, type KindDefinition,
+} from './registry.ts';
 
 export type {
   Percent, PortSelector, ServiceEntryWorkloadSelector, WorkloadSelector,
@@ -41,6 +43,12 @@ export type * from './kinds/security-types.ts';
 export { MUTUAL_TLS_MODES } from './kinds/peer-authentication.ts';
 export { AUTHORIZATION_ACTIONS } from './kinds/authorization-policy.ts';
 export { jwksUriOf } from './kinds/request-authentication.ts';
+export type {
+  AccessLogging, IstioMetric, MetricSelector, Metrics, MetricsOverrides, ProviderRef, TagOperation, TagOverride, Telemetry,
+  TelemetrySpec, Tracing, TracingCustomTag, WorkloadMode,
+} from './kinds/telemetry.ts';
+export { ISTIO_METRICS, WORKLOAD_MODES, telemetryWarnings } from './kinds/telemetry.ts';
+export { celSyntaxProblem } from './kinds/telemetry-cel.ts';
 export {
   parseMeshConfig, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, type MeshConfigFile, type MeshConfigResult,
 } from './mesh-config.ts';

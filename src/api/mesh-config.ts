@@ -1,6 +1,7 @@
 // Istio's MeshConfig as operators write it: the YAML under the `mesh` key of the istio ConfigMap
 // (or the whole ConfigMap). Weft acts on trustDomain, trustDomainAliases, rootNamespace,
-// extensionProviders and pathNormalization, which are validated; every other MeshConfig field is
+// extensionProviders, pathNormalization and the observability fields (mesh-observability.ts), which
+// are validated; every other MeshConfig field is
 // accepted (so an existing Istio mesh config loads) and reported as a warning; anything else is an
 // error naming its path. No I/O: the caller reads the file.
 
@@ -14,12 +15,13 @@ import {
 import { isIstioDnsLabel, namespaceProblem } from './names.ts';
 import { extensionProviders, otherProviderWarnings, portNumberOf } from './mesh-extension-providers.ts';
 import type { ExtensionProvider, PathNormalization } from './kinds/security-types.ts';
+import { OBSERVABILITY_FIELDS, readObservability, type ObservabilitySettings, type ObservabilityYaml } from './mesh-observability.ts';
 
 /** Istio's defaults, for fields a mesh config leaves unset. */
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
 
-export interface MeshConfigFile {
+export interface MeshConfigFile extends ObservabilitySettings {
   trustDomain?: string;
   trustDomainAliases?: string[];
   /** The namespace whose policies (PeerAuthentication, AuthorizationPolicy, ...) apply mesh-wide. */
@@ -50,7 +52,7 @@ export function trustDomainProblem(domain: string): Problem {
 const NORMALIZATIONS = ['DEFAULT', 'NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] as const;
 
 // The shape as written; pathNormalization is an object here and a plain value in MeshConfigFile.
-interface MeshConfigYaml {
+interface MeshConfigYaml extends ObservabilityYaml {
   trustDomain?: string;
   trustDomainAliases?: string[];
   rootNamespace?: string;
@@ -64,6 +66,7 @@ const USED: Fields<MeshConfigYaml> = {
   rootNamespace: string({ check: namespaceProblem }),
   extensionProviders,
   pathNormalization: object<NonNullable<MeshConfigYaml['pathNormalization']>>({ normalization: enumOf(NORMALIZATIONS) }),
+  ...OBSERVABILITY_FIELDS,
 };
 
 // MeshConfig fields Weft accepts without acting on them (Istio's mesh/v1alpha1/config.proto). The
@@ -76,15 +79,14 @@ const IGNORED: Record<string, Schema<unknown>> = {
   tcpKeepalive: tolerated(),
   ingressClass: string(), ingressService: string(), ingressSelector: string(),
   ingressControllerMode: enumOf(['UNSPECIFIED', 'OFF', 'DEFAULT', 'STRICT']),
-  enableTracing: boolean(), accessLogFile: string(), accessLogFormat: string(), accessLogEncoding: enumOf(['TEXT', 'JSON']),
   enableEnvoyAccessLogService: boolean(), disableEnvoyListenerLog: boolean(),
-  defaultConfig: tolerated(), outboundTrafficPolicy: tolerated(), inboundTrafficPolicy: tolerated(), configSources: tolerated(),
+  outboundTrafficPolicy: tolerated(), inboundTrafficPolicy: tolerated(), configSources: tolerated(),
   enableAutoMtls: boolean(), caCertificates: tolerated(),
   defaultServiceExportTo: array(string()), defaultVirtualServiceExportTo: array(string()), defaultDestinationRuleExportTo: array(string()),
   localityLbSetting: tolerated(), zoneAwareLbSetting: tolerated(), h2UpgradePolicy: enumOf(['DO_NOT_UPGRADE', 'UPGRADE']),
   inboundClusterStatName: string(), outboundClusterStatName: string(), certificates: tolerated(),
   serviceSettings: tolerated(), serviceScopeConfigs: tolerated(), enablePrometheusMerge: boolean(), verifyCertificateAtClient: boolean(),
-  ca: tolerated(), defaultProviders: tolerated(), discoverySelectors: tolerated(), defaultHttpRetryPolicy: tolerated(),
+  ca: tolerated(), discoverySelectors: tolerated(), defaultHttpRetryPolicy: tolerated(),
   meshMTLS: tolerated(), tlsDefaults: tolerated(), defaultTrafficPolicy: tolerated(), serviceEntryVisibility: tolerated(),
 };
 
@@ -141,6 +143,7 @@ function validate(mesh: Record<string, unknown>, source: string): MeshConfigResu
     const n = normalization.normalization ?? 'DEFAULT';
     config.pathNormalization = n === 'DEFAULT' ? 'BASE' : n;
   }
+  Object.assign(config, readObservability(take, warnings));
   for (const [k, v] of Object.entries(mesh)) {
     if (!Object.hasOwn(IGNORED, k)) continue;
     if (!bad.has(k)) (config.ignored ??= {})[k] = v;
@@ -152,6 +155,10 @@ function validate(mesh: Record<string, unknown>, source: string): MeshConfigResu
 // Protobuf's JSON form lets numbers be quoted and Istio's docs quote ports (`port: "8000"`);
 // statusOnError is a string in Istio's API but is often written unquoted. Give each its API type.
 function normalizeProvider(p: ExtensionProvider): ExtensionProvider {
+  for (const kind of ['zipkin', 'opentelemetry'] as const) {
+    const tracer = p[kind];
+    if (tracer !== undefined) return { ...p, [kind]: { ...tracer, port: portNumberOf(tracer.port) ?? tracer.port } };
+  }
   const http = p.envoyExtAuthzHttp;
   if (http === undefined) return p;
   const raw = http as unknown as { port: unknown; statusOnError?: unknown };

@@ -1,15 +1,19 @@
 // MeshConfig.extensionProviders: named external services the mesh can call (an external
 // authorizer for CUSTOM authorization policies, tracers, access log sinks, ...). Weft acts on
-// envoyExtAuthzHttp, so it is checked field by field as Istio does (ValidateExtensionProviderEnvoyExtAuthzHTTP);
-// the other kinds are kept as written and checked loosely, so existing mesh configs load.
+// envoyExtAuthzHttp, zipkin, opentelemetry, envoyFileAccessLog and prometheus, so they are checked
+// field by field as Istio does (ValidateExtensionProvider*; mesh-telemetry-providers.ts); the other
+// kinds are kept as written and checked loosely, so existing mesh configs load.
 
 import {
   array, boolean, duration, integer, isPlainObject, map, object, report, string, UINT32_MAX,
   type Context, type Problem, type Schema,
 } from './schema.ts';
 import { reportDuplicates as reportDuplicateNames } from './kinds/common.ts';
-import { fqdnProblem, isDns1123Label, isIP, wildcardHostProblem } from './names.ts';
+import { portNumberOf, providerPort, providerServiceProblem } from './mesh-provider-fields.ts';
+import { TELEMETRY_PROVIDER_SCHEMAS } from './mesh-telemetry-providers.ts';
 import type { EnvoyExternalAuthorizationHttpProvider, ExtensionProvider, OtherExtensionProviderConfig } from './kinds/security-types.ts';
+
+export { portNumberOf, providerPort, providerServiceProblem } from './mesh-provider-fields.ts';
 
 /** The provider kinds of Istio's ExtensionProvider oneof, other than envoyExtAuthzHttp. */
 export const OTHER_PROVIDER_KINDS = [
@@ -22,20 +26,6 @@ const SERVICE_KINDS: ReadonlySet<string> = new Set([
   'envoyExtAuthzGrpc', 'zipkin', 'lightstep', 'datadog', 'opencensus', 'skywalking', 'opentelemetry',
   'envoyHttpAls', 'envoyTcpAls', 'envoyOtelAls',
 ]);
-
-/** A provider's service: a host name or IP address, or `namespace/host`. */
-export function providerServiceProblem(service: string): Problem {
-  if (service === '') return 'must not be empty';
-  const slash = service.indexOf('/');
-  if (slash < 0) {
-    return isIP(service) || fqdnProblem(service) === undefined ? undefined : `"${service}" is not a valid host name or IP address`;
-  }
-  const ns = service.slice(0, slash);
-  const host = service.slice(slash + 1);
-  if (!(ns === '.' || ns === '*' || isDns1123Label(ns))) return `"${service}": "${ns}" is not a valid namespace`;
-  if (host !== '*' && !host.includes('.')) return `"${service}": the host after the namespace must be a fully qualified name`;
-  return wildcardHostProblem(host);
-}
 
 // Envoy's StatusCode enum: the HTTP statuses an external authorizer error may be answered with.
 const ENVOY_STATUS_CODES = new Set([
@@ -55,22 +45,6 @@ const statusOnError: Schema<string> = {
     }
   },
 };
-
-/** A port 1..65535; protobuf's JSON form also allows it quoted (`port: "8000"`, as Istio's docs write it). */
-export const providerPort: Schema<number> = {
-  expected: 'a port number 1..65535', plural: 'port numbers',
-  validate(value, path, ctx) {
-    const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-    if (typeof n !== 'number' || !Number.isInteger(n)) return report(ctx, 'WEFT_E_WRONG_TYPE', path, `must be ${this.expected}`);
-    if (n < 1 || n > 65535) report(ctx, 'WEFT_E_OUT_OF_RANGE', path, `must be ${this.expected}`);
-  },
-};
-
-/** The port of a provider as a number, however it was written. */
-export function portNumberOf(value: unknown): number | undefined {
-  const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
-  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
-}
 
 const nonEmpty = (s: string): Problem => (s === '' ? 'must not be empty' : undefined);
 const headerList = () => array(string({ check: nonEmpty }));
@@ -107,6 +81,7 @@ const providerFields = {
   name: string({ check: nonEmpty }),
   envoyExtAuthzHttp,
   ...Object.fromEntries(OTHER_PROVIDER_KINDS.map((k) => [k, otherProvider])),
+  ...TELEMETRY_PROVIDER_SCHEMAS,
 } as unknown as { [K in keyof ExtensionProvider]-?: Schema<NonNullable<ExtensionProvider[K]>> };
 
 const ALL_KINDS = ['envoyExtAuthzHttp', ...OTHER_PROVIDER_KINDS] as const;
@@ -140,7 +115,7 @@ export function otherProviderWarnings(providers: readonly ExtensionProvider[], p
   providers.forEach((p, i) => {
     for (const kind of OTHER_PROVIDER_KINDS) {
       const config = p[kind];
-      if (config === undefined || !SERVICE_KINDS.has(kind)) continue;
+      if (config === undefined || !SERVICE_KINDS.has(kind) || Object.hasOwn(TELEMETRY_PROVIDER_SCHEMAS, kind)) continue;
       const at = `${path}[${i}].${kind}`;
       const service = typeof config.service === 'string' ? providerServiceProblem(config.service) : 'is required';
       if (service !== undefined) warnings.push(`${at}.service: ${service} (extension provider "${p.name}" cannot be used)`);

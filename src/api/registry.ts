@@ -12,6 +12,7 @@ import { workloadEntrySpec } from './kinds/workload-entry.ts';
 import { authorizationPolicySpec } from './kinds/authorization-policy.ts';
 import { peerAuthenticationSpec } from './kinds/peer-authentication.ts';
 import { requestAuthenticationSpec } from './kinds/request-authentication.ts';
+import { telemetrySpec } from './kinds/telemetry.ts';
 
 export interface KindDefinition<S = unknown> {
   readonly kind: string;
@@ -35,6 +36,11 @@ export const SECURITY_API_VERSIONS = [
   'security.istio.io/v1beta1',
 ] as const;
 
+export const TELEMETRY_API_VERSIONS = [
+  'telemetry.istio.io/v1',
+  'telemetry.istio.io/v1alpha1',
+] as const;
+
 const KINDS: readonly KindDefinition[] = [
   { kind: 'VirtualService', apiVersions: NETWORKING_API_VERSIONS, spec: virtualServiceSpec },
   { kind: 'DestinationRule', apiVersions: NETWORKING_API_VERSIONS, spec: destinationRuleSpec },
@@ -47,6 +53,8 @@ const KINDS: readonly KindDefinition[] = [
   { kind: 'PeerAuthentication', apiVersions: SECURITY_API_VERSIONS, specOptional: true, spec: peerAuthenticationSpec },
   { kind: 'AuthorizationPolicy', apiVersions: SECURITY_API_VERSIONS, specOptional: true, spec: authorizationPolicySpec },
   { kind: 'RequestAuthentication', apiVersions: SECURITY_API_VERSIONS, specOptional: true, spec: requestAuthenticationSpec },
+  // Istio's CRD does not require a spec: an empty Telemetry changes nothing.
+  { kind: 'Telemetry', apiVersions: TELEMETRY_API_VERSIONS, specOptional: true, spec: telemetrySpec },
 ];
 
 const BY_KIND: ReadonlyMap<string, KindDefinition> = new Map(KINDS.map((k) => [k.kind, k]));

@@ -9,6 +9,7 @@ for (const [kind, extra] of Object.entries({
   PeerAuthentication: ['pa'],
   AuthorizationPolicy: ['ap'],
   RequestAuthentication: ['ra'],
+  Telemetry: ['telemetry'],
 })) {
   const lower = kind.toLowerCase();
   const plural = lower.endsWith('y') ? `${lower.slice(0, -1)}ies` : `${lower}s`;

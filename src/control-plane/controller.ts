@@ -2,23 +2,29 @@
 // -> snapshot cache. Changes are debounced and a proxy is pushed to only when its resources change
 // (the cache compares content-hash versions).
 import type {
-  AuthorizationPolicy, DestinationRule, Gateway, IstioResource, PeerAuthentication, RequestAuthentication, ServiceEntrySpec, VirtualService,
-  WorkloadEntrySpec,
+  AuthorizationPolicy, DestinationRule, Gateway, IstioResource, PeerAuthentication, RequestAuthentication, ServiceEntrySpec, Telemetry,
+  VirtualService, WorkloadEntrySpec,
 } from '../api/index.ts';
-import { jwksUriOf } from '../api/index.ts';
+import { jwksUriOf, supportedKinds } from '../api/index.ts';
 import type { Logger } from '../common/log.ts';
 import { decodeProxyMetadata, localityOf } from '../xds/node-metadata.ts';
 import type { Struct } from '../xds/struct.ts';
 import { generateProxyConfig } from './generate/index.ts';
 import type { MeshConfig, MeshSnapshot, ProxyNode } from './registry/model.ts';
-import { ProxyRegistrations } from './registry/registrations.ts';
+import { ProxyRegistrations, registrationKind } from './registry/registrations.ts';
 import { buildMeshSnapshot } from './registry/registry.ts';
 import type { XdsNode } from './server/ads-server.ts';
 import type { SnapshotCache } from './server/cache.ts';
 import { consistencyErrors, makeSnapshot } from './server/snapshot.ts';
-import type { Store } from './store/index.ts';
+import type { Store, StoreEvent } from './store/index.ts';
 import { JwksResolver } from './jwks-resolver.ts';
 import type { Identity, ProxySecrets } from './proxy-secrets.ts';
+import {
+  configChangePending, recordConfigEvent, recordDebounceTime, recordInternalError, recordMeshSize, recordPushContextInit,
+  recordPushTrigger, recordQueueTime, recordRegistryEvent, type PushTrigger,
+} from './metrics/index.ts';
+
+const istioKinds = new Set(supportedKinds());
 
 export class MeshController {
   private readonly store: Store;
@@ -32,6 +38,10 @@ export class MeshController {
   /** Open ADS streams by node id: a proxy may reconnect before its old stream has closed. */
   private readonly streams = new Map<string, Set<number>>();
   private timer: NodeJS.Timeout | undefined;
+  /** When the pending debounced push was first asked for (ms since the epoch), for pilot_debounce_time. */
+  private scheduledAt = 0;
+  /** When the oldest config change not yet pushed reached the store (ms since the epoch), for convergence time. */
+  private configChangedAt: number | undefined;
   private unwatch: (() => void) | undefined;
   private mesh: MeshSnapshot | undefined;
   readonly warnings = new Map<string, string[]>();
@@ -46,8 +56,8 @@ export class MeshController {
   }) {
     this.store = options.store;
     this.secrets = options.secrets;
-    if (this.secrets) this.secrets.changed = () => this.schedule();
-    this.jwks = new JwksResolver({ logger: options.logger.child({ module: 'jwks' }), changed: () => this.schedule(), ...(options.jwksRefreshMs ? { refreshMs: options.jwksRefreshMs } : {}) });
+    if (this.secrets) this.secrets.changed = () => this.schedule('secret');
+    this.jwks = new JwksResolver({ logger: options.logger.child({ module: 'jwks' }), changed: () => this.schedule('config'), ...(options.jwksRefreshMs ? { refreshMs: options.jwksRefreshMs } : {}) });
     this.cache = options.cache;
     this.config = options.config;
     this.log = options.logger;
@@ -56,9 +66,9 @@ export class MeshController {
       store: this.store,
       graceMs: options.registrationGraceMs ?? 30_000,
       logger: this.log,
-      onChange: () => this.schedule(),
+      onChange: () => this.schedule('endpoint'),
     });
-    this.unwatch = this.store.watch(() => this.schedule());
+    this.unwatch = this.store.watch((events) => this.schedule(this.countStoreEvents(events)));
   }
 
   close(): void {
@@ -107,6 +117,7 @@ export class MeshController {
   /** The current mesh, built fresh (services, endpoints, routing rules). */
   meshSnapshot(): MeshSnapshot {
     if (this.mesh) return this.mesh;
+    const started = performance.now();
     const list = <T>(kind: string) => this.store.list({ kind }).map((r) => r.value as T);
     this.mesh = buildMeshSnapshot({
       config: this.config,
@@ -122,7 +133,10 @@ export class MeshController {
     this.mesh.peerAuthentications = list<PeerAuthentication>('PeerAuthentication');
     this.mesh.authorizationPolicies = list<AuthorizationPolicy>('AuthorizationPolicy');
     this.mesh.requestAuthentications = requestAuthentications;
+    this.mesh.telemetries = list<Telemetry>('Telemetry');
     this.mesh.jwks = this.jwks.snapshot();
+    recordPushContextInit((performance.now() - started) / 1000);
+    recordMeshSize(this.mesh.services.length, this.mesh.virtualServices.length);
     return this.mesh;
   }
 
@@ -150,13 +164,33 @@ export class MeshController {
     return [...out];
   }
 
-  schedule(): void {
+  /** `reason`: what changed, for pilot_push_triggers (none: nothing a push trigger counts). */
+  schedule(reason?: PushTrigger): void {
+    if (reason) recordPushTrigger(reason);
     this.mesh = undefined;
     if (this.timer) return;
+    this.scheduledAt = Date.now();
     this.timer = setTimeout(() => {
       this.timer = undefined;
+      recordDebounceTime((Date.now() - this.scheduledAt) / 1000);
       this.pushAll();
     }, this.debounceMs);
+  }
+
+  /** Counts a store batch's events for the config metrics; returns the push trigger they make, if any. */
+  private countStoreEvents(events: StoreEvent[]): PushTrigger | undefined {
+    let reason: PushTrigger | undefined;
+    for (const e of events) {
+      const event = e.type === 'delete' ? 'delete' : e.previous ? 'update' : 'add';
+      if (istioKinds.has(e.resource.kind)) {
+        recordConfigEvent(e.resource.kind, event);
+        this.configChangedAt ??= Date.now();
+        reason = 'config';
+      } else if (e.resource.kind === registrationKind) {
+        recordRegistryEvent('ProxyRegistration', event);
+      }
+    }
+    return reason;
   }
 
   private secretsFor(node: ProxyNode) {
@@ -164,26 +198,38 @@ export class MeshController {
   }
 
   private pushAll(): void {
+    const queued = performance.now();
+    const changedAt = this.configChangedAt;
+    this.configChangedAt = undefined;
     const mesh = this.meshSnapshot();
-    for (const node of this.nodes.values()) this.pushTo(mesh, node);
+    for (const node of this.nodes.values()) {
+      recordQueueTime((performance.now() - queued) / 1000);
+      if (this.pushTo(mesh, node) && changedAt !== undefined) configChangePending(node.id, changedAt);
+    }
   }
 
-  private pushTo(mesh: MeshSnapshot, node: ProxyNode): void {
+  /** Returns true when the proxy's snapshot changed. */
+  private pushTo(mesh: MeshSnapshot, node: ProxyNode): boolean {
     try {
       const { resources, warnings } = generateProxyConfig(mesh, node, this.secretsFor(node));
       const snapshot = makeSnapshot(resources);
       const errors = consistencyErrors(snapshot);
       if (errors.length > 0) {
+        recordInternalError();
         this.log.error('generated config is inconsistent; not pushed', { proxy: node.id, errors });
-        return;
+        return false;
       }
       this.warnings.set(node.id, warnings);
       if (this.cache.set(node.id, snapshot)) {
         this.pushes++;
         this.log.debug('snapshot updated', { proxy: node.id });
+        return true;
       }
+      return false;
     } catch (err) {
+      recordInternalError();
       this.log.error('config generation failed', { proxy: node.id, error: String(err) });
+      return false;
     }
   }
 }

@@ -24,6 +24,9 @@ export async function loadMeshConfig(path: string | undefined, log: Logger): Pro
   if (m.rootNamespace !== undefined) config.rootNamespace = m.rootNamespace;
   if (m.extensionProviders !== undefined) config.extensionProviders = m.extensionProviders;
   if (m.pathNormalization !== undefined) config.pathNormalization = m.pathNormalization;
+  for (const k of ['accessLogFile', 'accessLogEncoding', 'accessLogFormat', 'enableTracing', 'tracing', 'defaultProviders'] as const) {
+    if (m[k] !== undefined) Object.assign(config, { [k]: m[k] });
+  }
   return config;
 }
 

@@ -6,6 +6,7 @@
 import type { Logger } from '../common/log.ts';
 import type { CertificateAuthority, IssuedCertificate, WorkloadCertificates } from './ca/index.ts';
 import type { WorkloadSecretMaterial } from './generate/index.ts';
+import { recordCertificateFailed, recordCertificateIssued, recordCertificateRequested, trackRootCertificate } from './metrics/index.ts';
 
 export interface Identity { namespace: string; serviceAccount: string }
 
@@ -24,6 +25,7 @@ export class ProxySecrets {
     this.ca = ca;
     this.certificates = certificates;
     this.log = log;
+    trackRootCertificate(() => ca.signingRootPem());
   }
 
   /** The current material for an identity, or undefined while its first certificate is being issued. */
@@ -41,15 +43,18 @@ export class ProxySecrets {
     const key = keyOf(identity);
     if (this.pending.has(key)) return;
     this.pending.add(key);
+    recordCertificateRequested();
     this.certificates.current(identity).then((cert) => {
       this.pending.delete(key);
       if (this.issued.get(key)?.serialNumber === cert.serialNumber) return;
       this.issued.set(key, cert);
       this.issuedCount++;
+      recordCertificateIssued();
       this.log.info('workload certificate ready', { identity: cert.spiffeId, serial: cert.serialNumber, notAfter: cert.notAfter.toISOString() });
       this.changed();
     }, (err: unknown) => {
       this.pending.delete(key);
+      recordCertificateFailed();
       this.log.error('workload certificate not issued', { identity: key, error: String(err) });
     });
   }

@@ -12,6 +12,7 @@ import { ProxyStats } from './telemetry/stats.ts';
 import { registerXdsMetrics } from './telemetry/xds-metrics.ts';
 import { XdsClient } from './xds-client/xds-client.ts';
 import { xdsCredentials } from './xds-credentials.ts';
+import { closeAccessLogWriters } from './telemetry/access-log/writer.ts';
 import { TypeUrl } from '../xds/type-urls.ts';
 
 export const usage = `Usage: weft proxy [flags]
@@ -218,6 +219,8 @@ export async function runProxy(argv: string[]): Promise<void> {
     await Promise.race([drain(), new Promise((r) => setTimeout(r, drainTimeout).unref())]);
     xds.stop();
     await dataPlane.close();
+    // Access log lines of the last exchanges are flushed before the process goes.
+    await closeAccessLogWriters();
     await adminServer.close();
     process.exit(0);
   };

@@ -54,13 +54,14 @@ extensionProviders:
     includeRequestBodyInCheck: { maxRequestBytes: 4096, allowPartialMessage: true }
 `;
 
-test('Istio\'s demo profile mesh config loads; its providers are kept and unused fields are warnings', () => {
+test('Istio\'s demo profile mesh config loads: its providers and access log file are kept', () => {
   const { config, errors, warnings } = parseMeshConfig(ISTIO_DEMO_MESH, 'demo.yaml');
   assert.deepEqual(errors.map(String), []);
   assert.deepEqual(config.extensionProviders?.map((p) => p.name), ['otel', 'skywalking', 'otel-tracing', 'jaeger']);
   assert.deepEqual(config.extensionProviders?.[2].opentelemetry, { port: 4317, service: 'opentelemetry-collector.observability.svc.cluster.local' });
-  assert.deepEqual(config.ignored, { accessLogFile: '/dev/stdout' });
-  assert.deepEqual(warnings, ['accessLogFile: not used by Weft']);
+  assert.equal(config.accessLogFile, '/dev/stdout');
+  assert.equal(config.ignored, undefined);
+  assert.deepEqual(warnings, []);
 });
 
 test('an external authorizer over HTTP is read with the types of Istio\'s API', () => {
@@ -113,7 +114,7 @@ data:
   const { config, errors, warnings } = parseMeshConfig(configMap, 'istio-cm.yaml');
   assert.deepEqual(errors, []);
   assert.equal(config.trustDomain, 'corp.example');
-  assert.deepEqual(warnings, ['enableTracing: not used by Weft', 'defaultConfig: not used by Weft']);
+  assert.deepEqual(warnings, ['defaultConfig.discoveryAddress: not used by Weft']);
   assert.deepEqual(parseMeshConfig('apiVersion: v1\nkind: ConfigMap\ndata: {}\n', 'cm.yaml').errors.map(String), [
     'cm.yaml: MeshConfig: data.mesh: is required (the mesh config as YAML text)',
   ]);
@@ -130,7 +131,7 @@ trustDomian: typo.example
 `, 'mesh.yaml');
   assert.deepEqual(errors.map(String), ['mesh.yaml: MeshConfig: trustDomian: unknown field']);
   assert.deepEqual(warnings, [
-    'enableAutoMtls: not used by Weft', 'outboundTrafficPolicy: not used by Weft', 'defaultProviders: not used by Weft',
+    'enableAutoMtls: not used by Weft', 'outboundTrafficPolicy: not used by Weft',
     'discoverySelectors: not used by Weft', 'protocolDetectionTimeout: not used by Weft',
   ]);
 });
@@ -149,7 +150,7 @@ const rows: [field: string, yaml: string, error: string][] = [
   ['extensionProviders.name', 'extensionProviders: [{ name: "", prometheus: {} }]', 'extensionProviders[0].name: must not be empty'],
   ['extensionProviders.name', 'extensionProviders: [{ name: a, prometheus: {} }, { name: a, zipkin: { service: z.b, port: 9411 } }]', 'extensionProviders[1].name: duplicate extension provider name "a"'],
   ['extensionProviders', 'extensionProviders: [{ name: a }]', 'extensionProviders[0]: extension provider "a" must set one provider kind (envoyExtAuthzHttp, envoyExtAuthzGrpc, zipkin, lightstep, datadog, stackdriver, opencensus, skywalking, opentelemetry, prometheus, envoyFileAccessLog, envoyHttpAls, envoyTcpAls, envoyOtelAls, sds)'],
-  ['extensionProviders', 'extensionProviders: [{ name: a, prometheus: {}, zipkin: {} }]', 'extensionProviders[0]: only one of envoyExtAuthzHttp, envoyExtAuthzGrpc, zipkin, lightstep, datadog, stackdriver, opencensus, skywalking, opentelemetry, prometheus, envoyFileAccessLog, envoyHttpAls, envoyTcpAls, envoyOtelAls, sds may be set (found zipkin and prometheus)'],
+  ['extensionProviders', 'extensionProviders: [{ name: a, prometheus: {}, lightstep: {} }]', 'extensionProviders[0]: only one of envoyExtAuthzHttp, envoyExtAuthzGrpc, zipkin, lightstep, datadog, stackdriver, opencensus, skywalking, opentelemetry, prometheus, envoyFileAccessLog, envoyHttpAls, envoyTcpAls, envoyOtelAls, sds may be set (found lightstep and prometheus)'],
   ['extensionProviders', 'extensionProviders: [{ name: a, envoyExtAuthz: {} }]', 'extensionProviders[0].envoyExtAuthz: unknown field'],
   ['extensionProviders.zipkin', 'extensionProviders: [{ name: a, zipkin: "z.b:9411" }]', 'extensionProviders[0].zipkin: must be an object'],
   ['envoyExtAuthzHttp.service', 'extensionProviders: [{ name: a, envoyExtAuthzHttp: { port: 80 } }]', 'extensionProviders[0].envoyExtAuthzHttp.service: is required'],
@@ -192,10 +193,10 @@ test('a field with an error is left out of the config; the valid ones are still 
 });
 
 test('providers Weft does not act on are checked loosely: a missing service is a warning, not an error', () => {
-  const { config, errors, warnings } = parseMeshConfig('extensionProviders: [{ name: z, zipkin: { port: 9411 } }, { name: p, prometheus: {} }]', 'm');
+  const { config, errors, warnings } = parseMeshConfig('extensionProviders: [{ name: z, skywalking: { port: 11800 } }, { name: p, prometheus: {} }]', 'm');
   assert.deepEqual(errors, []);
   assert.equal(config.extensionProviders?.length, 2);
-  assert.deepEqual(warnings, ['extensionProviders[0].zipkin.service: is required (extension provider "z" cannot be used)']);
+  assert.deepEqual(warnings, ['extensionProviders[0].skywalking.service: is required (extension provider "z" cannot be used)']);
 });
 
 test('a YAML syntax error is reported with its line and column', () => {

@@ -163,7 +163,7 @@ describe('rejected listeners', () => {
       /^Listener outbound: filter_chains\[0\]\.filters\[0\]\.typed_config\.http_filters\[0\] \(envoy\.filters\.http\.lua\): filter type type\.googleapis\.com\/envoy\.extensions\.filters\.http\.lua\.v3\.Lua is not supported/],
     ['a filter chain without the router last', withHcm({}, { httpFilters: [] }), /http_filters must end with the router filter/],
     ['an HTTP/3 codec', withHcm({ codec_type: 'HTTP3' }), /typed_config\.codec_type HTTP3 is not supported/],
-    ['access logs', withHcm({ access_log: [{ name: 'envoy.access_loggers.file' }] }), /typed_config\.access_log is not supported/],
+    ['an access log without its typed_config', withHcm({ access_log: [{ name: 'envoy.access_loggers.file' }] }), /typed_config\.access_log\[0\]\.typed_config is required/],
     ['a filter chain without a terminal filter', [{ ...goodListeners()[0], filter_chains: [{}] }], /filter_chains\[0\]\.filters has 0 filters/],
     ['a TLS certificate by SDS from a file on the filter chain',
       [{ ...goodListeners()[0], filter_chains: [{ ...(goodListeners()[0] as { filter_chains: object[] }).filter_chains[0], transport_socket: sdsTransportSocket('DownstreamTlsContext') }] }],

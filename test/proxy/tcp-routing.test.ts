@@ -170,7 +170,7 @@ describe('tcp_proxy idle_timeout', () => {
 
 describe('tcp_proxy config', () => {
   const cases: [string, Record<string, unknown>, RegExp][] = [
-    ['access_log', { access_log: [{ name: 'envoy.access_loggers.file' }] }, /typed_config\.access_log is not supported yet/],
+    ['an access_log without its typed_config', { access_log: [{ name: 'envoy.access_loggers.file' }] }, /typed_config\.access_log\[0\]\.typed_config is required/],
     ['a filter_state hash policy', { hash_policy: [{ filter_state: { key: 'x' } }] }, /typed_config\.hash_policy\[0\]\.filter_state is not supported/],
     ['max_downstream_connection_duration', { max_downstream_connection_duration: { seconds: '1' } }, /typed_config\.max_downstream_connection_duration is not supported/],
     ['a zero weight', { cluster: undefined, weighted_clusters: { clusters: [{ name: 'a', weight: 0 }] } }, /weighted_clusters\.clusters\[0\]\.weight 0 must be at least 1/],

@@ -7,6 +7,7 @@
 //   GET    /proxies                                connected proxies and their xDS sync status
 //   GET    /proxies/ID/config                      the Envoy resources generated for one proxy
 //   POST   /analyze[?namespace=NS]                 findings about the stored config (+ files in the body), as istioctl analyze
+//   GET    /metrics                                Prometheus metrics with istiod's names (pilot_*, galley_*, citadel_*)
 //   /tokens, /ca/...                               workload tokens and the certificate authority (security-routes.ts)
 import { closeHttp, listenHttp } from '../../common/http-server.ts';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,6 +19,7 @@ import type { MeshController } from '../controller.ts';
 import type { AdsServer } from '../server/ads-server.ts';
 import type { Store, StoredResource, StoreOp } from '../store/index.ts';
 import { HttpError, readBody, sendJson } from './http-util.ts';
+import { metricsContentType, metricsText, recordValidationErrors, recordValidationPassed } from '../metrics/index.ts';
 
 /** The Istio kinds the store holds (internal kinds such as proxy registrations are not listed or deleted). */
 export const istioKinds: ReadonlySet<string> = new Set(supportedKinds());
@@ -67,6 +69,11 @@ export class AdminServer {
     const method = req.method ?? 'GET';
     const ns = url.searchParams.get('namespace') ?? undefined;
     if (method === 'GET' && url.pathname === '/ready') return sendJson(res, 200, { ready: true });
+    if (method === 'GET' && url.pathname === '/metrics') {
+      const text = await metricsText();
+      res.writeHead(200, { 'content-type': metricsContentType }).end(text);
+      return;
+    }
     if (method === 'POST' && url.pathname === '/apply') return sendJson(res, 200, await this.apply(await readBody(req), ns));
     if (method === 'POST' && url.pathname === '/delete') return sendJson(res, 200, await this.deleteManifests(await readBody(req), ns));
     if (method === 'POST' && url.pathname === '/analyze') return sendJson(res, 200, analyzeRequest(this.deps, await readBody(req), ns));
@@ -92,8 +99,13 @@ export class AdminServer {
     throw new HttpError(404, { error: `no such endpoint: ${method} ${url.pathname}` });
   }
 
-  private parse(text: string, namespace: string | undefined): IstioResource[] {
+  /** `countValidation`: count the results in galley_validation_* (what `weft apply` validates). */
+  private parse(text: string, namespace: string | undefined, countValidation = false): IstioResource[] {
     const { resources, errors } = parseManifests(text, { source: 'request', defaultNamespace: namespace ?? 'default' });
+    if (countValidation) {
+      for (const r of resources) recordValidationPassed(r.apiVersion, r.kind);
+      recordValidationErrors(errors);
+    }
     if (errors.length > 0) {
       this.deps.logger.warn('rejected invalid config', { errors: errors.map((e) => e.text) });
       throw new HttpError(400, { errors: errors.map((e) => ({ code: e.code, message: e.text, kind: e.kind, namespace: e.namespace, name: e.name, path: e.path })) });
@@ -108,7 +120,7 @@ export class AdminServer {
   }
 
   private async apply(text: string, namespace: string | undefined) {
-    const resources = this.parse(text, namespace);
+    const resources = this.parse(text, namespace, true);
     const { store } = this.deps;
     const before = resources.map((r) => store.get(r.kind, r.metadata.namespace, r.metadata.name));
     const ops: StoreOp[] = resources.map((r) => ({ op: 'put', kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name, value: r }));

@@ -27,6 +27,7 @@ import { translateVirtualService, type RouteContext } from './routes.ts';
 import { destinations, statPrefix, tcpProxyChain, type Context } from './tcp-listeners.ts';
 import { labelsMatch } from './subsets.ts';
 import { httpProtocols } from './protocols.ts';
+import { withTelemetry, workloadTelemetry } from './telemetry/index.ts';
 
 const opaqueProtocols = new Set(['TCP', 'MONGO', 'MYSQL', 'REDIS']);
 
@@ -150,7 +151,10 @@ export function gatewayListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warni
   const security = inboundSecurityFilters(snapshot, { namespace: proxy.metadata.namespace, labels: proxy.metadata.labels });
   warnings.push(...security.warnings);
   const pathOptions = pathNormalizationOptions(snapshot.config.pathNormalization);
-  return gatewayServers(snapshot, proxy, warnings).map((entry) => withSecurity(gatewayListener(snapshot, proxy, warnings, entry), security, pathOptions));
+  // A gateway's Telemetry is the client side, as Istio has it.
+  const telemetry = workloadTelemetry(snapshot, proxy, warnings);
+  return gatewayServers(snapshot, proxy, warnings)
+    .map((entry) => withTelemetry(withSecurity(gatewayListener(snapshot, proxy, warnings, entry), security, pathOptions), telemetry, 'client'));
 }
 
 function gatewayListener(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[], entry: PortServers): EnvoyResource {

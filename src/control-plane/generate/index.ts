@@ -8,6 +8,7 @@ import { apiListeners, inboundListeners, outboundListeners } from './listeners.t
 import { gatewayListeners, gatewayRouteConfigurations } from './gateways.ts';
 import { outboundRouteConfiguration } from './routes.ts';
 import { outboundTcpListeners } from './tcp-listeners.ts';
+import { withClientTelemetry } from './telemetry/index.ts';
 import { secretResources, type WorkloadSecretMaterial } from './secrets.ts';
 import { visibleSnapshot } from './visibility.ts';
 
@@ -57,7 +58,11 @@ function generate(mesh: MeshSnapshot, proxy: ProxyNode): GeneratedConfig {
       warnings,
     };
   }
-  const listeners = [...outboundListeners(proxy), ...outboundTcpListeners(snapshot, proxy, warnings), ...inboundListeners(snapshot, proxy, warnings)];
+  const listeners = [
+    ...outboundListeners(proxy, snapshot, warnings),
+    ...withClientTelemetry(snapshot, proxy, warnings, outboundTcpListeners(snapshot, proxy, warnings)),
+    ...inboundListeners(snapshot, proxy, warnings),
+  ];
   const routes = proxy.metadata.outboundPort !== undefined ? [outboundRouteConfiguration({ snapshot, proxy, warnings })] : [];
   return {
     resources: {

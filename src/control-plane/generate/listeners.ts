@@ -14,6 +14,7 @@ import { inboundMtlsTransportSocket } from './mtls.ts';
 import { workloadMtlsMode } from './peer-authentication.ts';
 import { inboundSecurityFilters, pathNormalizationOptions } from './security/index.ts';
 import { forInboundPort } from './security/destination-ports.ts';
+import { withTelemetry, workloadTelemetry } from './telemetry/index.ts';
 
 const router = { name: 'envoy.filters.http.router', typed_config: { '@type': TypeUrl.Router } };
 const tlsInspector = { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': TypeUrl.TlsInspector } };
@@ -36,10 +37,15 @@ function httpConnectionManager(statPrefix: string, routeSpecifier: EnvoyResource
   };
 }
 
-export function outboundListeners(proxy: ProxyNode): EnvoyResource[] {
+/**
+ * The outbound HTTP listener. With the mesh `snapshot`, its connection manager carries the
+ * workload's client-side telemetry (tracing, access logs, metrics overrides; telemetry/).
+ */
+export function outboundListeners(proxy: ProxyNode, snapshot?: MeshSnapshot, warnings: string[] = []): EnvoyResource[] {
   const port = proxy.metadata.outboundPort;
   if (port === undefined) return [];
-  return [{
+  const telemetry = snapshot === undefined ? undefined : workloadTelemetry(snapshot, proxy, warnings);
+  const listener: EnvoyResource = {
     name: outboundHttpListenerName,
     address: socketAddress('127.0.0.1', port),
     traffic_direction: 'OUTBOUND',
@@ -48,7 +54,8 @@ export function outboundListeners(proxy: ProxyNode): EnvoyResource[] {
         rds: { route_config_name: outboundHttpRouteName, config_source: { ads: {}, resource_api_version: 'V3' } },
       }, outboundHttpFilters)],
     }],
-  }];
+  };
+  return [telemetry === undefined ? listener : withTelemetry(listener, telemetry, 'client')];
 }
 
 /**
@@ -56,7 +63,8 @@ export function outboundListeners(proxy: ProxyNode): EnvoyResource[] {
  * PeerAuthentication mode (peer-authentication.ts): STRICT accepts only mutual TLS (a plaintext
  * connection matches no chain and is closed), PERMISSIVE tells TLS from plaintext on the same port
  * (tls_inspector), DISABLE is plaintext only. The workload's AuthorizationPolicy and
- * RequestAuthentication filters (security/) run first on every chain.
+ * RequestAuthentication filters (security/) run first on every chain; the workload's server-side
+ * telemetry (telemetry/) goes into every connection manager and tcp_proxy.
  */
 export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warnings: string[]): EnvoyResource[] {
   const workload = { namespace: proxy.metadata.namespace, labels: proxy.metadata.labels };
@@ -64,6 +72,7 @@ export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warni
   warnings.push(...security.warnings);
   const pathOptions = pathNormalizationOptions(snapshot.config.pathNormalization);
   const trustDomains = [snapshot.config.trustDomain, ...(snapshot.config.trustDomainAliases ?? [])];
+  const telemetry = workloadTelemetry(snapshot, proxy, warnings);
   return proxy.metadata.inbound.map((p) => {
     const name = inboundListenerName(p.servicePort);
     const cluster = inboundClusterName(p.servicePort);
@@ -94,13 +103,13 @@ export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warni
     const chains = mode === 'STRICT' ? [mutual]
       : mode === 'PERMISSIVE' ? [mutual, { ...plaintext, filter_chain_match: { transport_protocol: 'raw_buffer' } }]
       : [plaintext];
-    return {
+    return withTelemetry({
       name,
       address: socketAddress(proxy.metadata.address, p.port),
       traffic_direction: 'INBOUND',
       ...(mode === 'DISABLE' ? {} : { listener_filters: [tlsInspector] }),
       filter_chains: chains,
-    };
+    }, telemetry, 'server');
   });
 }
 

@@ -1,10 +1,17 @@
 // The service model the registry builds and the generator reads: plain data, no behaviour.
 import type {
-  AuthorizationPolicy, DestinationRule, ExtensionProvider, Gateway, PathNormalization, PeerAuthentication, RequestAuthentication, VirtualService,
+  AuthorizationPolicy, DestinationRule, ExtensionProvider, Gateway, PathNormalization, PeerAuthentication, RequestAuthentication, Telemetry,
+  VirtualService,
 } from '../../api/index.ts';
+import type { ObservabilitySettings } from '../../api/mesh-observability.ts';
 import type { ProxyMetadata } from '../../xds/node-metadata.ts';
 
-export interface MeshConfig {
+/**
+ * Observability (ObservabilitySettings): accessLogFile/accessLogEncoding/accessLogFormat (the mesh-wide
+ * access log), enableTracing and tracing (defaultConfig.tracing sampling and zipkin address), and
+ * defaultProviders (the Telemetry providers used where no Telemetry names one).
+ */
+export interface MeshConfig extends ObservabilitySettings {
   /** DNS suffix for short names: reviews -> reviews.<ns>.svc.<domainSuffix>. */
   domainSuffix: string;
   trustDomain: string;
@@ -89,6 +96,8 @@ export interface MeshSnapshot {
   peerAuthentications?: PeerAuthentication[];
   authorizationPolicies?: AuthorizationPolicy[];
   requestAuthentications?: RequestAuthentication[];
+  /** Telemetry resources: tracing, metrics overrides and access logging per mesh, namespace and workload. */
+  telemetries?: Telemetry[];
   /** JWKS fetched by the control plane for jwtRules[].jwksUri: uri → JWKS JSON text (absent: not fetched yet or unreachable). */
   jwks?: Map<string, string>;
 }

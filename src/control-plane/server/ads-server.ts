@@ -8,6 +8,7 @@ import { AdsStream, type DiscoveryRequest, type DiscoveryResponse } from './ads-
 import { decodeProxyMetadata } from '../../xds/node-metadata.ts';
 import type { Struct } from '../../xds/struct.ts';
 import type { SnapshotCache } from './cache.ts';
+import { forgetProxy, proxyConverged, recordInternalError, recordReject, recordSendError, recordXdsClient } from '../metrics/index.ts';
 
 export type XdsNode = NonNullable<DiscoveryRequest['node']>;
 
@@ -145,11 +146,21 @@ export class AdsServer {
     this.calls.add(call);
     let entry: StreamEntry | undefined;
     let unwatch: (() => void) | undefined;
+    /** The proxy's version as pilot_xds counts it (set once the stream is known). */
+    let clientVersion: string | undefined;
     const stream = new AdsStream(
-      (response) => call.write(response),
-      (type, message) => {
+      (response) => {
+        if (call.cancelled || call.destroyed) {
+          recordSendError(response.type_url);
+          return false;
+        }
+        call.write(response);
+        return true;
+      },
+      (type, message, code) => {
         const nodeId = entry?.node.id ?? '?';
         this.log.warn('proxy rejected config', { proxy: nodeId, type: shortTypeName[type as ResourceTypeUrl], error: message });
+        recordReject(type, nodeId, String(code));
         this.onNack(nodeId, type, message);
       },
     );
@@ -229,6 +240,8 @@ export class AdsServer {
           }
           entry = { id, node: req.node, identityKey, peer: call.getPeer(), since: new Date(), stream };
           this.streams.set(id, entry);
+          clientVersion = proxyVersion(req.node);
+          recordXdsClient(clientVersion, 1);
           this.callbacks.onProxyConnected(id, req.node, entry.peer, identity?.namespace ? identity : undefined);
           this.log.info('proxy connected', { proxy: req.node.id, stream: id, peer: entry.peer });
           const nodeId = req.node.id;
@@ -238,8 +251,11 @@ export class AdsServer {
         }
         if (!stream.handleRequest(req)) {
           this.log.warn('request for a type this server does not serve', { proxy: entry.node.id, type: req.type_url });
+        } else if (stream.inSync()) {
+          proxyConverged(entry.node.id ?? '');
         }
       } catch (err) {
+        recordInternalError();
         this.log.error('ads stream failed', { error: String(err), stream: id });
         call.emit('error', { code: grpc.status.INTERNAL, details: String(err) });
       }
@@ -248,7 +264,11 @@ export class AdsServer {
     const finish = () => {
       if (!this.calls.delete(call)) return;
       unwatch?.();
+      if (clientVersion !== undefined) recordXdsClient(clientVersion, -1);
+      clientVersion = undefined;
       if (entry) {
+        // A reconnecting proxy starts afresh: a change it never ACKed is not timed across streams.
+        forgetProxy(entry.node.id ?? '');
         this.streams.delete(id);
         this.log.info('proxy disconnected', { proxy: entry.node.id, stream: id });
         this.callbacks.onProxyDisconnected(id, entry.node);
@@ -259,4 +279,10 @@ export class AdsServer {
     call.on('cancelled', finish);
     call.on('close', finish);
   }
+}
+
+/** The version pilot_xds labels a proxy with: Istio's ISTIO_VERSION node metadata, else its user agent's version. */
+function proxyVersion(node: XdsNode): string {
+  const fromMetadata = (node.metadata as Struct | undefined)?.fields?.ISTIO_VERSION?.stringValue;
+  return fromMetadata || node.user_agent_version || 'unknown';
 }

@@ -3,12 +3,14 @@
 // watch is open (it has answered our last response), never re-sends a version the client NACKed,
 // and pushes in make-before-break order: CDS -> EDS -> LDS -> RDS, keeping clusters that the
 // client's current routes still use until the new routes are ACKed.
+import { performance } from 'node:perf_hooks';
+import { recordExpiredNonce, recordPush } from '../metrics/index.ts';
 import { pushOrder, TypeUrl, type ResourceTypeUrl } from '../../xds/type-urls.ts';
 import { versionOf, type NamedResource, type Snapshot } from './snapshot.ts';
 
 export interface DiscoveryRequest {
   version_info?: string;
-  node?: { id?: string; cluster?: string; metadata?: unknown; locality?: unknown; user_agent_name?: string };
+  node?: { id?: string; cluster?: string; metadata?: unknown; locality?: unknown; user_agent_name?: string; user_agent_version?: string };
   resource_names?: string[];
   type_url?: string;
   response_nonce?: string;
@@ -36,6 +38,8 @@ export interface TypeStatus {
   responses: number;
   /** The client has named resources of this type at least once (ends the legacy wildcard). */
   explicit: boolean;
+  /** When a snapshot change this type has not answered yet arrived (performance.now()), for push time. */
+  pendingSince?: number;
 }
 
 const wildcardTypes = new Set<string>([TypeUrl.Listener, TypeUrl.Cluster]);
@@ -44,15 +48,23 @@ export class AdsStream {
   readonly types = new Map<ResourceTypeUrl, TypeStatus>();
   private snapshot: Snapshot | undefined;
   private nonceCounter = 0;
-  private readonly send: (response: DiscoveryResponse) => void;
-  private readonly onNack: (typeUrl: string, message: string) => void;
+  /** Returns false when the response could not be written (the stream is gone). */
+  private readonly send: (response: DiscoveryResponse) => boolean | void;
+  private readonly onNack: (typeUrl: string, message: string, code: number) => void;
+  /** When the request being handled arrived (performance.now()): what a response to it is timed from. */
+  private requestAt = 0;
 
-  constructor(send: (response: DiscoveryResponse) => void, onNack: (typeUrl: string, message: string) => void) {
+  constructor(send: (response: DiscoveryResponse) => boolean | void, onNack: (typeUrl: string, message: string, code: number) => void) {
     this.send = send;
     this.onNack = onNack;
   }
 
   setSnapshot(snapshot: Snapshot): void {
+    const previous = this.snapshot;
+    const now = performance.now();
+    for (const [t, st] of this.types) {
+      if (st.pendingSince === undefined && previous?.types[t]?.version !== snapshot.types[t]?.version) st.pendingSince = now;
+    }
     this.snapshot = snapshot;
     for (const t of pushOrder) this.trySend(t);
   }
@@ -61,6 +73,7 @@ export class AdsStream {
   handleRequest(req: DiscoveryRequest): boolean {
     const typeUrl = req.type_url as ResourceTypeUrl;
     if (!pushOrder.includes(typeUrl)) return false;
+    this.requestAt = performance.now();
     let st = this.types.get(typeUrl);
     if (!st) {
       st = {
@@ -71,7 +84,10 @@ export class AdsStream {
     }
     let nonce = req.response_nonce ?? '';
     if (nonce !== '' && nonce !== st.nonce) {
-      if (st.responses > 0) return true; // stale: answers a response we have superseded
+      if (st.responses > 0) { // stale: answers a response we have superseded
+        recordExpiredNonce(typeUrl);
+        return true;
+      }
       nonce = ''; // a nonce from an earlier stream: this is the first request of this one
     }
     const names = req.resource_names ?? [];
@@ -85,7 +101,7 @@ export class AdsStream {
     st.subscribed = subscribed;
     if (nonce !== '' && req.error_detail) {
       st.nack = { version: st.versionSent, message: req.error_detail.message ?? 'rejected', at: new Date() };
-      this.onNack(typeUrl, st.nack.message);
+      this.onNack(typeUrl, st.nack.message, req.error_detail.code ?? 0);
     } else if (nonce !== '' && (req.version_info ?? '') === st.versionSent) {
       // An ACK names the version it applied. A request with our nonce but an older version (sent
       // after a NACK, e.g. to change subscriptions) acknowledges nothing.
@@ -167,19 +183,36 @@ export class AdsStream {
     if ((typeUrl === TypeUrl.Listener || typeUrl === TypeUrl.RouteConfiguration) && !this.clustersInForce()) return;
     const resources = this.desired(typeUrl, st);
     const version = versionOf(resources.values());
-    if (!force && version === st.versionSent) return;
+    if (!force && version === st.versionSent) {
+      st.pendingSince = undefined; // the change does not touch what this client subscribes to
+      return;
+    }
     if (st.nack && version === st.nack.version) return; // never loop on a rejected version
     st.nonce = String(++this.nonceCounter);
     st.versionSent = version;
     st.sent = resources;
     st.watchOpen = false;
     st.responses++;
-    this.send({
+    const since = st.pendingSince ?? this.requestAt;
+    st.pendingSince = undefined;
+    let bytes = 0;
+    for (const r of resources.values()) bytes += r.encoded.length;
+    const written = this.send({
       version_info: version,
       resources: [...resources.values()].map((r) => ({ type_url: typeUrl, value: r.encoded })),
       type_url: typeUrl,
       nonce: st.nonce,
     });
+    if (written !== false) recordPush(typeUrl, (performance.now() - since) / 1000, bytes);
+  }
+
+  /** Every response sent has been ACKed and nothing waits to be sent: the client has its config. */
+  inSync(): boolean {
+    if (!this.snapshot || this.types.size === 0) return false;
+    for (const st of this.types.values()) {
+      if (!st.watchOpen || st.nack || st.ackedVersion !== st.versionSent || st.pendingSince !== undefined) return false;
+    }
+    return true;
   }
 }
 

@@ -4,10 +4,11 @@
 import { TypeUrl } from '../../xds/type-urls.ts';
 import {
   FieldPath, bool, boolWrapper, checkFields, durationMs, integer, message, optionalMessage, repeated, requiredString,
-  string, typeUrlOf, uintWrapper, type Message,
+  string, uintWrapper, type Message,
 } from '../upstream/envoy-config.ts';
 import type { HttpFilter } from './filters/filter.ts';
 import { httpFilterCompiler, type HttpFilterContext } from './filters/registry.ts';
+import { filterTypeUrl } from './filters/typed-struct.ts';
 import { EscapedSlashesAction, type PathNormalization } from './path-normalization.ts';
 import { compileRouteConfiguration, type RouteCompileContext } from './routing/route-config.ts';
 import type { RouteTable } from './routing/route-table.ts';
@@ -190,7 +191,7 @@ function compileHttpFilters(at: FieldPath, value: unknown): ((context: HttpFilte
     const name = string(fp.field('name'), f.name) ?? '';
     const last = i === entries.length - 1;
     const typed = optionalMessage(fp.field('typed_config'), f.typed_config);
-    const typeUrl = typed ? typeUrlOf(typed) : '';
+    const typeUrl = typed ? filterTypeUrl(typed) : '';
     if (last && typeUrl !== TypeUrl.Router) fp.reject(`(${name || typeUrl || 'unnamed'}) must be the router (${TypeUrl.Router})`);
     if (!last && typeUrl === TypeUrl.Router) fp.reject('the router must be the last filter');
     // A disabled filter only runs where a route enables it through typed_per_filter_config; enabling it

@@ -307,6 +307,7 @@ export class HttpStream implements RequestView, ParsedRequest {
   private writeHeaders(): void {
     const headers = this.responseHeaders!;
     this.headersWritten = true;
+    this.responseStartTime = performance.now();
     this.owner.stats.recordResponse(this.responseStatus);
     const local = this.localBody;
     if (this.h2 !== null) {

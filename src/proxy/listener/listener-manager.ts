@@ -201,11 +201,13 @@ export class ListenerManager {
 
   private createTerminalFilter(listener: ListenerSpec, chain: FilterChainSpec): NetworkFilterChain {
     const { clusters, stats, logger } = this.options;
-    if (chain.filter.kind === 'tcp') return new TcpProxy(chain.filter.spec, clusters, stats.tcpProxy(chain.filter.spec.statPrefix));
-    const hcm = chain.filter.spec;
-    const slot = hcm.rdsName !== null ? this.options.routes.slot(hcm.rdsName) : new RouteSlot(`${listener.name} (inline)`, hcm.inlineRoutes);
     const hcmLogger = logger.child({ listener: listener.name });
     const observerContext = { logger: hcmLogger, stats, trafficDirection: listener.trafficDirection, node: this.options.node ?? unknownNode };
+    if (chain.filter.kind === 'tcp') {
+      return new TcpProxy(chain.filter.spec, clusters, stats.tcpProxy(chain.filter.spec.statPrefix), observerContext);
+    }
+    const hcm = chain.filter.spec;
+    const slot = hcm.rdsName !== null ? this.options.routes.slot(hcm.rdsName) : new RouteSlot(`${listener.name} (inline)`, hcm.inlineRoutes);
     return new HttpConnectionManager(hcm, slot, clusters, stats.httpConnectionManager(hcm.statPrefix), hcmLogger, observerContext);
   }
 

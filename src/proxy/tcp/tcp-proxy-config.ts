@@ -5,6 +5,8 @@ import {
   FieldPath, checkFields, durationMs, integer, message, optionalMessage, repeated, requiredString, string, uintWrapper,
   type Message,
 } from '../upstream/envoy-config.ts';
+import type { ObserverContext } from '../http/stream-observers.ts';
+import { compileTcpObservers, tcpObserverFields, type TcpObserver } from './tcp-observers.ts';
 
 export type TcpProxySpec = {
   statPrefix: string;
@@ -16,6 +18,8 @@ export type TcpProxySpec = {
   maxConnectAttempts: number;
   /** hash_policy source_ip: the downstream address is the load balancer's hash key. */
   hashSourceIp: boolean;
+  /** Access logs, metrics (tcp-observers.ts): built per tcp_proxy filter. */
+  observers: ((context: ObserverContext) => TcpObserver)[];
 };
 
 /** Picks the cluster of a connection: one cluster, or one of weighted_clusters at random by weight. */
@@ -49,8 +53,7 @@ const tcpProxyFields = new Set([
 const defaultIdleTimeoutMs = 3600_000;
 
 export function compileTcpProxy(at: FieldPath, config: Message): TcpProxySpec {
-  if (config.access_log !== undefined && config.access_log !== null) at.field('access_log').reject('is not supported yet');
-  checkFields(at, config, tcpProxyFields);
+  checkFields(at, config, new Set([...tcpProxyFields, ...tcpObserverFields()]));
   const statPrefix = requiredString(at.field('stat_prefix'), config.stat_prefix);
   const cluster = string(at.field('cluster'), config.cluster) ?? '';
   const weighted = optionalMessage(at.field('weighted_clusters'), config.weighted_clusters);
@@ -67,6 +70,7 @@ export function compileTcpProxy(at: FieldPath, config: Message): TcpProxySpec {
     idleTimeoutMs: durationMs(at.field('idle_timeout'), config.idle_timeout) ?? defaultIdleTimeoutMs,
     maxConnectAttempts: attempts,
     hashSourceIp: compileHashPolicy(at.field('hash_policy'), config.hash_policy),
+    observers: compileTcpObservers(at, config),
   };
 }
 

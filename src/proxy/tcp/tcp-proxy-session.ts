@@ -14,6 +14,8 @@ import type { TcpProxyStats } from '../telemetry/stat-objects.ts';
 import type { Cluster } from '../upstream/cluster.ts';
 import type { Host } from '../upstream/host.ts';
 import type { TcpProxySpec } from './tcp-proxy-config.ts';
+import type { TcpObserver, TcpSessionInfo } from './tcp-observers.ts';
+import { ResponseFlag } from '../telemetry/response-flags.ts';
 import { hashString } from '../upstream/load-balancers/hash.ts';
 
 /** Picks per attempt that may return an endpoint already tried, before taking it anyway. */
@@ -24,16 +26,22 @@ export class TcpProxySession {
   private readonly stats: TcpProxyStats;
   private readonly cluster: Cluster;
   private readonly downstream: Socket;
-  private readonly closed: (downstream: Socket) => void;
+  /** What observers see of this connection; the session fills in the endpoint and the flags. */
+  private readonly info: TcpSessionInfo;
+  private readonly observers: readonly TcpObserver[];
+  private readonly closed: (info: TcpSessionInfo) => void;
   private upstream: Socket | null = null;
   private readonly tried: Host[] = [];
   private connected = false;
 
-  constructor(spec: TcpProxySpec, stats: TcpProxyStats, cluster: Cluster, downstream: Socket, closed: (downstream: Socket) => void) {
+  constructor(spec: TcpProxySpec, stats: TcpProxyStats, cluster: Cluster, info: TcpSessionInfo, observers: readonly TcpObserver[],
+    closed: (info: TcpSessionInfo) => void) {
     this.spec = spec;
     this.stats = stats;
     this.cluster = cluster;
-    this.downstream = downstream;
+    this.downstream = info.downstream;
+    this.info = info;
+    this.observers = observers;
     this.closed = closed;
   }
 
@@ -42,7 +50,7 @@ export class TcpProxySession {
     downstream.on('error', () => this.upstream?.destroy());
     downstream.once('close', () => {
       this.upstream?.destroy();
-      this.closed(downstream);
+      this.closed(this.info);
     });
     this.connectNext();
   }
@@ -72,8 +80,10 @@ export class TcpProxySession {
       if (this.tried.length === 0) {
         this.stats.downstreamCxNoRoute++;
         cstats.upstreamCxNoneHealthy++;
+        this.info.responseFlags |= ResponseFlag.NoHealthyUpstream;
       } else {
         cstats.upstreamCxConnectAttemptsExceeded++;
+        this.info.responseFlags |= ResponseFlag.UpstreamConnectionFailure;
       }
       downstream.destroy();
       return;
@@ -93,6 +103,7 @@ export class TcpProxySession {
         this.connectNext();
       } else {
         cstats.upstreamCxConnectAttemptsExceeded++;
+        this.info.responseFlags |= ResponseFlag.UpstreamConnectionFailure;
         downstream.destroy();
       }
     };
@@ -104,6 +115,11 @@ export class TcpProxySession {
       settled = true;
       upstream.off('timeout', failed);
       upstream.off('error', failed);
+      const info = this.info;
+      info.upstreamHost = host.key;
+      info.upstreamWorkload = host.workload;
+      const observers = this.observers;
+      for (let i = 0; i < observers.length; i++) observers[i].onUpstreamConnected?.(info);
       this.established(upstream);
     });
   }

@@ -2,10 +2,13 @@
 // of weighted_clusters by weight) and is piped (with backpressure, half-close propagated) to an
 // endpoint picked by that cluster's load balancer; see tcp-proxy-session.ts for one connection.
 import type { Socket } from 'node:net';
+import type { ObserverContext } from '../http/stream-observers.ts';
+import { ResponseFlag } from '../telemetry/response-flags.ts';
 import type { TcpProxyStats } from '../telemetry/stat-objects.ts';
 import type { ClusterManager } from '../upstream/cluster-manager.ts';
 import type { TcpProxySpec } from './tcp-proxy-config.ts';
 import { TcpProxySession } from './tcp-proxy-session.ts';
+import type { TcpObserver, TcpSessionInfo } from './tcp-observers.ts';
 
 export class TcpProxy {
   readonly spec: TcpProxySpec;
@@ -13,15 +16,22 @@ export class TcpProxy {
   private readonly clusters: ClusterManager;
   private readonly connections = new Set<Socket>();
   private emptyWaiters: (() => void)[] = [];
-  private readonly onSessionClosed: (downstream: Socket) => void;
+  private readonly onSessionClosed: (info: TcpSessionInfo) => void;
+  /** Access logs, metrics: told of every connection (tcp-observers.ts). */
+  readonly observers: readonly TcpObserver[];
 
-  constructor(spec: TcpProxySpec, clusters: ClusterManager, stats: TcpProxyStats) {
+  constructor(spec: TcpProxySpec, clusters: ClusterManager, stats: TcpProxyStats, observerContext: ObserverContext | null = null) {
     this.spec = spec;
     this.clusters = clusters;
     this.stats = stats;
-    this.onSessionClosed = (downstream) => {
+    this.observers = observerContext === null ? [] : spec.observers.map((create) => create(observerContext));
+    this.onSessionClosed = (info) => {
+      const downstream = info.downstream;
       stats.downstreamCxRxBytesTotal += downstream.bytesRead;
       stats.downstreamCxTxBytesTotal += downstream.bytesWritten;
+      info.bytesReceived = downstream.bytesRead;
+      info.bytesSent = downstream.bytesWritten;
+      this.notifyClose(info);
       this.connections.delete(downstream);
       if (this.connections.size === 0 && this.emptyWaiters.length > 0) {
         const waiters = this.emptyWaiters;
@@ -37,15 +47,36 @@ export class TcpProxy {
 
   handleConnection(downstream: Socket): void {
     this.stats.downstreamCxTotal++;
-    const cluster = this.clusters.current.get(this.spec.clusters.pick());
+    const clusterName = this.spec.clusters.pick();
+    const cluster = this.clusters.current.get(clusterName);
+    const info: TcpSessionInfo = {
+      downstream, statPrefix: this.spec.statPrefix, clusterName, upstreamHost: null, startTime: Date.now(),
+      bytesReceived: 0, bytesSent: 0, responseFlags: 0, upstreamWorkload: null,
+    };
     if (cluster === undefined) {
       this.stats.downstreamCxNoRoute++;
       downstream.on('error', () => {});
       downstream.destroy();
+      if (this.observers.length > 0) {
+        info.responseFlags |= ResponseFlag.NoClusterFound;
+        this.notifyOpen(info);
+        this.notifyClose(info);
+      }
       return;
     }
     this.connections.add(downstream);
-    new TcpProxySession(this.spec, this.stats, cluster, downstream, this.onSessionClosed).start();
+    this.notifyOpen(info);
+    new TcpProxySession(this.spec, this.stats, cluster, info, this.observers, this.onSessionClosed).start();
+  }
+
+  private notifyOpen(info: TcpSessionInfo): void {
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) observers[i].onOpen(info);
+  }
+
+  private notifyClose(info: TcpSessionInfo): void {
+    const observers = this.observers;
+    for (let i = 0; i < observers.length; i++) observers[i].onClose(info);
   }
 
   /** Envoy drains tcp_proxy connections by letting them finish: resolves when none is left. */

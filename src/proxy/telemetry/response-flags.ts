@@ -56,3 +56,9 @@ export function formatResponseFlags(flags: number): string {
   for (const [bit, name] of shortNames) if ((flags & bit) !== 0) names.push(name);
   return names.join(',');
 }
+
+/** The bit of a flag by its short name (`UO`), or 0 for a name this proxy never sets. */
+export function responseFlagBit(name: string): number {
+  for (const [bit, short] of shortNames) if (short === name) return bit;
+  return 0;
+}

@@ -11,6 +11,7 @@ import {
   ClusterStats, ExtAuthzStats, FaultFilterStats, HttpConnectionManagerStats, ListenerStats, NetworkRbacStats, OutlierDetectionStats, RbacFilterStats,
   TcpProxyStats, codeClasses, outlierEjectionKinds,
 } from './stat-objects.ts';
+import { IstioMetricFamilies } from './istio-metric-families.ts';
 
 type Labels = Record<string, string>;
 type Emit = (labels: Labels, value: number) => void;
@@ -23,9 +24,12 @@ export class ProxyStats {
   readonly listeners = new Map<string, ListenerStats>();
   /** Network RBAC filters by stat_prefix. */
   readonly networkRbac = new Map<string, NetworkRbacStats>();
+  /** Istio's standard metrics (istio_requests_total, ...), reported by istio-metrics.ts. */
+  readonly istio: IstioMetricFamilies;
 
   constructor() {
     this.registry = new Registry();
+    this.istio = new IstioMetricFamilies(this.registry);
     const clusters = this.clusters;
     const hcms = this.httpConnectionManagers;
     const tcps = this.tcpProxies;

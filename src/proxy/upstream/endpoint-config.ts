@@ -13,6 +13,7 @@ import {
   string, uintWrapper, type Message,
 } from './envoy-config.ts';
 import { compileEndpointMatchMetadata } from '../tls/transport-socket-match.ts';
+import { peerFromEndpointWorkload, structOrJson, type WorkloadPeer } from '../telemetry/peer-metadata.ts';
 
 export const EndpointHealth = { Healthy: 0, Degraded: 1, Excluded: 2 } as const;
 export type EndpointHealth = (typeof EndpointHealth)[keyof typeof EndpointHealth];
@@ -35,6 +36,8 @@ export type EndpointSpec = {
    * cluster's transport socket; null (or absent) when it has none.
    */
   transportSocketMatch?: ReadonlyMap<string, string> | null;
+  /** Its metadata's `istio.workload` (the workload behind it, for telemetry); null (or absent) when none. */
+  workload?: WorkloadPeer | null;
 };
 
 export type AssignmentSpec = {
@@ -156,5 +159,19 @@ function compileLbEndpoint(at: FieldPath, value: unknown, priority: number, loca
     locality,
     localityWeight: 0,
     transportSocketMatch: compileEndpointMatchMetadata(at.field('metadata'), lbe.metadata),
+    workload: istioWorkload(lbe.metadata),
   };
+}
+
+/**
+ * filter_metadata.istio.workload (`<workload>;<namespace>;<app>;<version>;<cluster>`), interned: it only
+ * feeds metric labels, so a malformed value is ignored rather than rejected.
+ */
+function istioWorkload(metadata: unknown): WorkloadPeer | null {
+  if (metadata === null || typeof metadata !== 'object') return null;
+  const filter = (metadata as Message).filter_metadata;
+  if (filter === null || typeof filter !== 'object') return null;
+  const istio = (filter as Message).istio;
+  if (istio === null || istio === undefined) return null;
+  return peerFromEndpointWorkload(structOrJson(istio).workload);
 }

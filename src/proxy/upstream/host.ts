@@ -4,6 +4,7 @@
 import { EndpointHealth, type EndpointSpec } from './endpoint-config.ts';
 import type { EndpointPool } from './endpoint-pool.ts';
 import type { HostMonitor } from './outlier-detection/host-monitor.ts';
+import type { WorkloadPeer } from '../telemetry/peer-metadata.ts';
 
 export class Host {
   readonly key: string;
@@ -25,6 +26,8 @@ export class Host {
   healthySince: number;
   /** The outlier detector's record of this endpoint; null when the cluster has no outlier detection. */
   outlier: HostMonitor | null = null;
+  /** The workload serving this endpoint (its `istio.workload` metadata), for telemetry; null when unknown. */
+  workload: WorkloadPeer | null;
 
   constructor(spec: EndpointSpec, pool: EndpointPool) {
     this.key = spec.key;
@@ -36,6 +39,7 @@ export class Host {
     this.locality = spec.locality;
     this.localityWeight = spec.localityWeight;
     this.pool = pool;
+    this.workload = spec.workload ?? null;
     this.healthySince = spec.health === EndpointHealth.Healthy ? performance.now() : -1;
   }
 
@@ -46,6 +50,7 @@ export class Host {
     this.priority = spec.priority;
     this.locality = spec.locality;
     this.localityWeight = spec.localityWeight;
+    this.workload = spec.workload ?? null;
     if (this.healthySince < 0 && spec.health === EndpointHealth.Healthy) this.healthySince = performance.now();
   }
 

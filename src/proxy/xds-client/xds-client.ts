@@ -9,6 +9,7 @@ import type { Logger } from '../../common/log.ts';
 import { adsServiceClient } from '../../xds/protos.ts';
 import type { Struct } from '../../xds/struct.ts';
 import { pushOrder, shortTypeName, TypeUrl, type ResourceTypeUrl } from '../../xds/type-urls.ts';
+import { weftVersion } from '../../common/version.ts';
 
 export interface XdsNodeInfo {
   id: string;
@@ -164,6 +165,7 @@ export class XdsClient {
         metadata: this.node.metadata,
         locality: this.node.locality ?? {},
         user_agent_name: 'weft',
+        user_agent_version: weftVersion,
       };
       this.sentNode = true;
     }

@@ -34,6 +34,7 @@ for (const name of readdirSync(root).sort()) {
     mesh.peerAuthentications = of('PeerAuthentication');
     mesh.authorizationPolicies = of('AuthorizationPolicy');
     mesh.requestAuthentications = of('RequestAuthentication');
+    mesh.telemetries = of('Telemetry');
     const generated = generateProxyConfig(mesh, proxies[0]);
     assert.deepEqual(consistencyErrors(makeSnapshot(generated.resources)), [], 'generated config must be self-consistent');
     const actual = JSON.parse(JSON.stringify(generated));

@@ -1,4 +1,5 @@
 // A DataPlane in-process, fed hand-written Envoy resources; cleaned up by the test file's after().
+import type { ProxyNodeInfo } from '../../../src/proxy/http/stream-observers.ts';
 import type net from 'node:net';
 import { DataPlane } from '../../../src/proxy/data-plane.ts';
 import { ProxyStats } from '../../../src/proxy/telemetry/stats.ts';
@@ -10,7 +11,7 @@ export class Harness {
   readonly stats = new ProxyStats();
   readonly dataPlane: DataPlane;
 
-  constructor(options: { drainTimeoutMs?: number; maxIdleConnectionsPerEndpoint?: number; reservedListeners?: Map<number, net.Server> } = {}) {
+  constructor(options: { drainTimeoutMs?: number; maxIdleConnectionsPerEndpoint?: number; reservedListeners?: Map<number, net.Server>; node?: ProxyNodeInfo } = {}) {
     this.dataPlane = new DataPlane({ logger: silentLogger, stats: this.stats, ...options });
   }
 

@@ -5,6 +5,9 @@ import { register as registerFault } from './fault/config.ts';
 import { register as registerJwtAuthn } from './jwt-authn/config.ts';
 import { register as registerRbac } from './rbac/config.ts';
 import { register as registerRouter } from './router/config.ts';
+import { register as registerAccessLogs } from '../../telemetry/access-log/register.ts';
+import { register as registerTracing } from '../../telemetry/tracing/config.ts';
+import { register as registerIstioMetrics } from '../../telemetry/istio-metrics.ts';
 
 let registered = false;
 
@@ -17,4 +20,7 @@ export function registerBuiltinHttpFilters(): void {
   registerJwtAuthn();
   registerRbac();
   registerRouter();
+  registerAccessLogs();
+  registerTracing();
+  registerIstioMetrics();
 }

@@ -50,6 +50,7 @@ export class RouterFilter implements HttpFilter {
       stream.sendLocalReply(status, direct.body, 0, status === 201 || (status >= 300 && status < 400) ? requestUrl(stream) : null);
       return FilterStatus.StopIteration;
     }
+    stream.routeName = route.name;
     const action = route.action!;
     const weighted = action.weighted;
     let clusterName: string;
@@ -65,6 +66,7 @@ export class RouterFilter implements HttpFilter {
       stream.responseMutations = weighted.responseMutations[i];
     }
     if (requestMutations !== null) requestMutations.apply(stream.requestHeaders);
+    stream.upstreamClusterName = clusterName;
     const cluster = stream.clusters.get(clusterName);
     if (cluster === undefined) {
       this.stats.noCluster++;
@@ -92,6 +94,7 @@ export class RouterFilter implements HttpFilter {
       return FilterStatus.StopIteration;
     }
     let body: Readable | null = stream.hasBody ? stream.req : null;
+    if (body !== null) countRequestBody(stream);
     // As Envoy: mirror copies start once the main request has its endpoint (not on NC, UO, UH).
     const mirrors = action.mirrorPolicies;
     if (mirrors !== null) body = startMirrors(stream, route, mirrors, this.stats, body);
@@ -102,6 +105,21 @@ export class RouterFilter implements HttpFilter {
 
   encodeHeaders(_stream: HttpStream): FilterStatus {
     return FilterStatus.Continue;
+  }
+}
+
+/**
+ * The request body size for telemetry, from its content-length: a listener on the body itself would
+ * change how its consumers (undici, the retry and mirror copies) pull it. A chunked body counts 0.
+ */
+function countRequestBody(stream: HttpStream): void {
+  const h = stream.requestHeaders;
+  for (let i = 0; i < h.length; i += 2) {
+    if (h[i] === 'content-length') {
+      const n = Number(h[i + 1]);
+      if (Number.isFinite(n) && n >= 0) stream.requestBodyBytes = n;
+      return;
+    }
   }
 }
 

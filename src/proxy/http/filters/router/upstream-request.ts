@@ -21,6 +21,7 @@ import { DetachedBody } from '../../request-body.ts';
 import type { Route } from '../../routing/route-table.ts';
 import { Protocol, type HttpStream, type StreamUpstream } from '../../stream.ts';
 import type { RetryState } from './retry-state.ts';
+import { exchangeResponseHeaders, exchangeUpstreamHost } from '../metadata-exchange/exchange.ts';
 
 const resetBefore = 'upstream connect error or disconnect/reset before headers. reset reason: ';
 export const LocalReplyBody = {
@@ -106,6 +107,8 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     this.retry = retry;
     this.downstreamHttp2 = stream.protocol === Protocol.Http2;
     this.teTrailers = stream.acceptsTrailers;
+    stream.upstreamHost = host.key;
+    exchangeUpstreamHost(stream, host.workload);
     const action = route.action!;
     if (retry === null) {
       this.timeoutMs = action.timeoutMs;
@@ -187,6 +190,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
       const slot = this.slot;
       stream.responseEndsAtHeaders = slot !== null && slot.http2 ? this.responseEndsAtHeaders : hasZeroContentLength(headers);
     }
+    exchangeResponseHeaders(stream, headers);
     if (stream.responseMutations !== null) stream.responseMutations.apply(headers);
     stream.responseHeaders = headers;
     this.inOnHeaders = true;
@@ -201,6 +205,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
       this.heldChunk = chunk;
       return false;
     }
+    stream.responseBodyBytes += chunk.length;
     if (stream.res.write(chunk)) return true;
     // Backpressure: pause the upstream parser until the downstream socket drains.
     if (!this.listeningForDrain) {
@@ -270,6 +275,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     }
     const chunk = this.heldChunk;
     this.heldChunk = null;
+    if (chunk !== null) this.stream.responseBodyBytes += chunk.length;
     if (chunk !== null && !this.stream.res.write(chunk) && !this.completedWhileHeld) {
       this.listeningForDrain = true;
       this.stream.res.on('drain', this.resumeUpstream!);

@@ -1,0 +1,136 @@
+// Istio's metadata exchange over HTTP headers, run by the standard metrics of each connection
+// manager: on the client's sidecar (OUTBOUND listeners, and gateways) the request leaves with this
+// proxy's x-envoy-peer-metadata pair and the response's pair is read and removed; on the server's
+// sidecar (INBOUND) the request's pair is read and removed before the app sees it, and the response
+// leaves with this proxy's pair. A pair the app itself set is dropped, never passed on. A proxy that
+// does not know its own workload (no NAMESPACE or WORKLOAD_NAME in its node metadata: not a mesh
+// sidecar) sends no pair of its own, but still reads and removes its peers'.
+//
+// What a stream learned is kept beside it (a WeakMap: it goes with the stream, and the stream's own
+// dynamic metadata, which filters and access logs read, stays as the filters left it): the exchange of
+// its connection manager, so the router, which sees the upstream response head, can hand it over,
+// and the peer it read.
+import type { PeerCertificate, TLSSocket } from 'node:tls';
+import { subjectAltNames } from '../../../tls/san-matcher.ts';
+import type { ObserverContext } from '../../stream-observers.ts';
+import type { HttpStream } from '../../stream.ts';
+import {
+  decodePeerHeader, encodePeerHeaders, peerMetadataHeader, peerMetadataIdHeader, takePeerHeaders,
+} from '../../../telemetry/peer-metadata-header.ts';
+import type { WorkloadPeer } from '../../../telemetry/peer-metadata.ts';
+
+/** One stream's part in the exchange. */
+class StreamExchange {
+  readonly exchange: PeerMetadataExchange;
+  /** The other sidecar's workload, once known. */
+  peer: WorkloadPeer | null = null;
+  /**
+   * Client side: the identities of the mutual TLS connection the server's sidecar saw, as it reported
+   * them (`source destination`); null when the hop was not mutual TLS or the server did not say.
+   */
+  principals: string | null = null;
+
+  constructor(exchange: PeerMetadataExchange) {
+    this.exchange = exchange;
+  }
+}
+
+const streams = new WeakMap<HttpStream, StreamExchange>();
+
+export class PeerMetadataExchange {
+  /** INBOUND: this proxy is the server's sidecar. */
+  readonly inbound: boolean;
+  /** Whether this proxy sends its own pair (it knows its workload). */
+  private readonly sends: boolean;
+  private readonly metadata: string;
+  private readonly id: string;
+
+  constructor(context: ObserverContext) {
+    this.inbound = context.trafficDirection === 'INBOUND';
+    const m = context.node.metadata;
+    this.sends = typeof m.NAMESPACE === 'string' || typeof m.WORKLOAD_NAME === 'string';
+    [this.metadata, this.id] = encodePeerHeaders(context.node);
+  }
+
+  /** The request head is in (before the HTTP filters). */
+  onRequest(stream: HttpStream): void {
+    const headers = stream.requestHeaders;
+    const value = takePeerHeaders(headers);
+    const state = new StreamExchange(this);
+    streams.set(stream, state);
+    if (this.inbound) {
+      if (value !== null) state.peer = decodePeerHeader(value);
+    } else if (this.sends) {
+      headers.push(peerMetadataHeader, this.metadata, peerMetadataIdHeader, this.id);
+    }
+  }
+
+  /** The upstream response head of `stream` (lower-case flat list), before it is written downstream. */
+  onResponseHeaders(state: StreamExchange, headers: string[], stream: HttpStream): void {
+    const value = takePeerHeaders(headers);
+    const principals = takeHeader(headers, peerPrincipalsHeader);
+    if (this.inbound) {
+      if (this.sends) headers.push(peerMetadataHeader, this.metadata, peerMetadataIdHeader, this.id);
+      // On mutual TLS, both identities go back to the client's sidecar for its source-side labels.
+      const client = stream.connection.connectionFacts().peerIdentity()?.principal;
+      const own = client === undefined ? '' : ownPrincipal(stream);
+      if (client !== undefined && own !== '' && !/\s/.test(client) && !/\s/.test(own)) headers.push(peerPrincipalsHeader, `${client} ${own}`);
+    } else {
+      if (value !== null) state.peer = decodePeerHeader(value);
+      if (principals !== null && /^\S+ \S+$/.test(principals)) state.principals = principals;
+    }
+  }
+}
+
+/** Called by the router with the upstream response head: the stream's exchange, if any, takes its part. */
+export function exchangeResponseHeaders(stream: HttpStream, headers: string[]): void {
+  const state = streams.get(stream);
+  if (state !== undefined) state.exchange.onResponseHeaders(state, headers, stream);
+}
+
+/** Client side: `source destination` principals of the hop, as the server's sidecar reported them. */
+export function exchangedPrincipals(stream: HttpStream): string | null {
+  return streams.get(stream)?.principals ?? null;
+}
+
+/** The identities of a mutual TLS hop, from the server's sidecar to the client's (never to an app). */
+const peerPrincipalsHeader = 'x-envoy-peer-principals';
+
+/** Removes every value of a header from a flat list; returns the last one, or null. */
+function takeHeader(headers: string[], name: string): string | null {
+  let value: string | null = null;
+  for (let i = 0; i < headers.length;) {
+    if (headers[i] === name) {
+      value = headers[i + 1];
+      headers.splice(i, 2);
+    } else {
+      i += 2;
+    }
+  }
+  return value;
+}
+
+/** This proxy's identity on an inbound mutual TLS connection: the URI SAN of the certificate it presented. */
+export function ownPrincipal(stream: HttpStream): string {
+  const socket = stream.connection.socket as Partial<TLSSocket>;
+  if (typeof socket.getCertificate !== 'function') return '';
+  const cert = socket.getCertificate();
+  const text = cert !== null && typeof cert === 'object' && 'subjectaltname' in cert ? cert.subjectaltname as string | undefined : undefined;
+  const uri = subjectAltNames({ subjectaltname: text ?? '' } as PeerCertificate).find((san) => san.type === 'URI');
+  return uri?.value ?? '';
+}
+
+/**
+ * Called by the router with the workload of the endpoint an attempt goes to (its `istio.workload`
+ * metadata): on the client's side it names the destination until the response says otherwise.
+ */
+export function exchangeUpstreamHost(stream: HttpStream, workload: WorkloadPeer | null): void {
+  if (workload === null) return;
+  const state = streams.get(stream);
+  if (state !== undefined && !state.exchange.inbound) state.peer = workload;
+}
+
+/** The peer the exchange learned for `stream`: the other sidecar's workload, or null. */
+export function exchangedPeer(stream: HttpStream): WorkloadPeer | null {
+  return streams.get(stream)?.peer ?? null;
+}

@@ -11,6 +11,7 @@ import { measure } from './measure.ts';
 import { cpuCounters, stealPercent } from './proc-stats.ts';
 import { appendSection, renderSection, type Benchmark, type Results, type Row } from './report.ts';
 import { direct, startHaproxy, startUpstream, startWeft, type Target, type Topology } from './topologies.ts';
+import { startCollector } from './collector.ts';
 
 function num(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -125,13 +126,19 @@ async function main(): Promise<number> {
     else haproxy = await start('HAProxy', () => startHaproxy(upstream.ready.port, placement), failures);
   }
   const weft = wanted.has('weft') ? await start('Weft', () => startWeft(upstream.ready.port, placement), failures) : null;
-  const weftMtls = wanted.has('weft') ? await start('Weft (mTLS)', () => startWeft(upstream.ready.port, placement, true), failures) : null;
+  const weftMtls = wanted.has('weft') ? await start('Weft (mTLS)', () => startWeft(upstream.ready.port, placement, { mtls: true }), failures) : null;
+  // The cost of telemetry: the same pair with Istio's metrics off, and with metrics plus 1% tracing.
+  const collector = wanted.has('weft') ? await startCollector() : null;
+  if (collector) stops.push(() => collector.close());
+  const weftBare = wanted.has('weft') ? await start('Weft (no telemetry)', () => startWeft(upstream.ready.port, placement, { telemetry: 'none' }), failures) : null;
+  const weftTraced = collector ? await start('Weft (metrics + 1% tracing)', () => startWeft(upstream.ready.port, placement, { telemetry: 'tracing', collectorPort: collector.port }), failures) : null;
   for (const [name, reason] of failures) notes.push(`${name} did not start: ${reason}`);
 
   const directTargets = wanted.has('direct') ? [direct(upstream.ready.port)] : [];
   // A pair's traffic goes through its single proxy too, so warming the pairs warms every proxy.
-  await prewarm([...directTargets, ...[haproxy, weft, weftMtls].filter((t) => t !== null).map((t) => t.pair)]);
+  await prewarm([...directTargets, ...[haproxy, weft, weftMtls, weftBare, weftTraced].filter((t) => t !== null).map((t) => t.pair)]);
   notes.push('Weft runs with retries (VirtualService retries: 2 attempts on 5xx, connect-failure, refused-stream), outlier detection (DestinationRule consecutive5xxErrors 5) and Prometheus metrics on, plus the fault and CORS filters every sidecar HTTP listener has.');
+  notes.push('Telemetry: every Weft pair reports Istio\'s standard metrics (on by default) unless named "(no telemetry)" (a Telemetry disabling ALL_METRICS); "(metrics + 1% tracing)" also samples 1% of requests into spans exported over OTLP/HTTP to a sink on CPU 0.');
   notes.push('"Weft sidecar pair" runs with mesh-wide PeerAuthentication DISABLE (plaintext between the sidecars); "Weft sidecar pair (mTLS)" with STRICT: mutual TLS with the control plane\'s certificates over SDS, the client verifying the server\'s SPIFFE identity.');
   notes.push(`Before any measurement each path got ${prewarmSeconds} s of closed-loop traffic (not measured) to warm up the Node.js processes.`);
 
@@ -140,7 +147,8 @@ async function main(): Promise<number> {
   const common = { path: '/', warmupSeconds, seconds, timeoutMs: 5000, cpus: placement.loadCpus };
   const latency = benchmarks.includes('latency')
     ? await run({ ...common, mode: 'open', rate, connections: pool, spinMs: num('BENCH_SPIN_MS', 2), idlePriority: placement.pinned },
-      [...directTargets, ...pick('HAProxy', haproxy, 'pair'), ...pick('Weft', weft, 'pair'), ...pick('Weft (mTLS)', weftMtls, 'pair')])
+      [...directTargets, ...pick('HAProxy', haproxy, 'pair'), ...pick('Weft', weft, 'pair'), ...pick('Weft (mTLS)', weftMtls, 'pair'),
+        ...pick('Weft (no telemetry)', weftBare, 'pair'), ...pick('Weft (metrics + 1% tracing)', weftTraced, 'pair')])
     : null;
   const throughput = benchmarks.includes('throughput')
     ? await run({ ...common, mode: 'closed', rate: 0, connections: concurrency, spinMs: 0, idlePriority: false },

@@ -132,6 +132,12 @@ export function inboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode): Envoy
   });
 }
 
+/** The service this sidecar serves on `port` (its endpoint address:port) for `servicePort`, if any. */
+export function inboundService(snapshot: MeshSnapshot, proxy: ProxyNode, servicePort: number, port: number): Service | undefined {
+  return snapshot.services.find((service) => servesHere(service, proxy, port)
+    && service.ports.some((x) => x.number === servicePort || x.targetPort === servicePort));
+}
+
 /** The service port this sidecar serves on `port` (its endpoint address:port), if a service says so. */
 export function inboundServicePort(snapshot: MeshSnapshot, proxy: ProxyNode, servicePort: number, port: number): ServicePort | undefined {
   for (const service of snapshot.services) {

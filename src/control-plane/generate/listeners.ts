@@ -3,7 +3,8 @@
 import { TypeUrl } from '../../xds/type-urls.ts';
 import type { MeshSnapshot, ProxyNode } from '../registry/model.ts';
 import { hostAliases } from './hosts.ts';
-import { inboundProtocol, inboundServicePort } from './clusters.ts';
+import { inboundProtocol, inboundService, inboundServicePort } from './clusters.ts';
+import { toStruct } from '../../xds/struct.ts';
 import { virtualHost } from './routes.ts';
 import { socketAddress, type EnvoyResource } from './envoy-types.ts';
 import { corsFilter } from './cors.ts';
@@ -103,10 +104,13 @@ export function inboundListeners(snapshot: MeshSnapshot, proxy: ProxyNode, warni
     const chains = mode === 'STRICT' ? [mutual]
       : mode === 'PERMISSIVE' ? [mutual, { ...plaintext, filter_chain_match: { transport_protocol: 'raw_buffer' } }]
       : [plaintext];
+    // Istio's inbound listener metadata: the service served, for the server side's telemetry (TCP has no Host).
+    const served = inboundService(snapshot, proxy, p.servicePort, p.port);
     return withTelemetry({
       name,
       address: socketAddress(proxy.metadata.address, p.port),
       traffic_direction: 'INBOUND',
+      ...(served ? { metadata: { filter_metadata: { istio: toStruct({ services: [{ host: served.hostname, namespace: served.namespace }] }) } } } : {}),
       ...(mode === 'DISABLE' ? {} : { listener_filters: [tlsInspector] }),
       filter_chains: chains,
     }, telemetry, 'server');

@@ -22,6 +22,8 @@ export interface ObserverContext {
   readonly stats: ProxyStats;
   /** The listener's traffic_direction: 'INBOUND', 'OUTBOUND' or '' when unset. */
   readonly trafficDirection: string;
+  /** The service an inbound listener serves (its Istio listener metadata), '' when unknown. */
+  readonly serviceHost?: string;
   /** The proxy's own node (id and metadata as it sent them to the control plane). */
   readonly node: ProxyNodeInfo;
 }

@@ -1,6 +1,7 @@
 // Listener (LDS) → ListenerSpec: its address, its listener filters (inspectors), its filter chains
 // (each a filter_chain_match, an optional TLS transport socket, network filters such as RBAC and one
 // terminal network filter) and its default_filter_chain.
+import { fromStruct, type Struct } from '../../xds/struct.ts';
 import { TypeUrl } from '../../xds/type-urls.ts';
 import { compileHttpConnectionManager, type HttpConnectionManagerSpec } from '../http/connection-manager-config.ts';
 import type { RouteCompileContext } from '../http/routing/route-config.ts';
@@ -43,6 +44,8 @@ export type ListenerSpec = {
   defaultFilterChain: FilterChainSpec | null;
   /** traffic_direction (INBOUND, OUTBOUND; '' unspecified): which side of an exchange telemetry reports. */
   trafficDirection: string;
+  /** metadata.filter_metadata.istio.services[0].host: the service an inbound listener serves ('' unknown). */
+  serviceHost: string;
   fingerprint: string;
 };
 
@@ -78,6 +81,7 @@ export function compileListener(value: unknown, context: RouteCompileContext): L
   return {
     name, address, port, listenerFilters, filterChains: filterChains.map((c) => c.spec), defaultFilterChain,
     trafficDirection: trafficDirection(root.field('traffic_direction'), l.traffic_direction),
+    serviceHost: servedHost(l.metadata),
     fingerprint: canonicalJson(l),
   };
 }
@@ -137,4 +141,14 @@ function trafficDirection(at: FieldPath, value: unknown): string {
   const v = string(at, value) ?? 'UNSPECIFIED';
   if (v !== 'UNSPECIFIED' && v !== 'INBOUND' && v !== 'OUTBOUND') at.reject(`${v} is not one of UNSPECIFIED, INBOUND, OUTBOUND`);
   return v === 'UNSPECIFIED' ? '' : v;
+}
+
+/** The first service host in Istio's listener metadata (Struct or plain JSON); '' when absent. */
+function servedHost(metadata: unknown): string {
+  const fm = (metadata as { filter_metadata?: Record<string, unknown> } | undefined)?.filter_metadata?.istio;
+  if (fm === undefined || fm === null || typeof fm !== 'object') return '';
+  const istio = 'fields' in fm ? fromStruct(fm as Struct) : fm as Record<string, unknown>;
+  const services = (istio as { services?: unknown }).services;
+  const host = Array.isArray(services) ? (services[0] as { host?: unknown } | undefined)?.host : undefined;
+  return typeof host === 'string' ? host : '';
 }

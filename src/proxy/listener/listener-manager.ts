@@ -202,7 +202,7 @@ export class ListenerManager {
   private createTerminalFilter(listener: ListenerSpec, chain: FilterChainSpec): NetworkFilterChain {
     const { clusters, stats, logger } = this.options;
     const hcmLogger = logger.child({ listener: listener.name });
-    const observerContext = { logger: hcmLogger, stats, trafficDirection: listener.trafficDirection, node: this.options.node ?? unknownNode };
+    const observerContext = { logger: hcmLogger, stats, trafficDirection: listener.trafficDirection, serviceHost: listener.serviceHost, node: this.options.node ?? unknownNode };
     if (chain.filter.kind === 'tcp') {
       return new TcpProxy(chain.filter.spec, clusters, stats.tcpProxy(chain.filter.spec.statPrefix), observerContext);
     }

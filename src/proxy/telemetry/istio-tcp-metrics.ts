@@ -22,6 +22,8 @@ export class IstioTcpMetrics implements TcpObserver {
   private readonly overrides: StatsOverrides;
   private readonly reporter: Reporter;
   private readonly self: WorkloadPeer;
+  /** Inbound: the service this listener serves (Istio's listener metadata), else unknown. */
+  private readonly servedService: DestinationService;
   private readonly cache = new Map<WorkloadPeer, Map<DestinationService, Map<string, Map<number, Cells>>>>();
 
   constructor(context: ObserverContext, families: IstioMetricFamilies, overrides: StatsOverrides) {
@@ -29,6 +31,8 @@ export class IstioTcpMetrics implements TcpObserver {
     this.overrides = overrides;
     this.reporter = context.trafficDirection === 'INBOUND' ? 'destination' : 'source';
     this.self = peerFromNodeMetadata(context.node.metadata);
+    const host = context.serviceHost ?? '';
+    this.servedService = host === '' ? unknownService : serviceOfCluster(`outbound|0||${host}`);
   }
 
   onOpen(_info: TcpSessionInfo): void {}
@@ -50,7 +54,7 @@ export class IstioTcpMetrics implements TcpObserver {
   private cellsOf(info: TcpSessionInfo): Cells {
     const inbound = this.reporter === 'destination';
     const peer = inbound ? unknownPeer : info.upstreamWorkload ?? unknownPeer;
-    const service = inbound ? unknownService : serviceOfCluster(info.clusterName);
+    const service = inbound ? this.servedService : serviceOfCluster(info.clusterName);
     const principal = inbound ? peerIdentityOf(info.downstream)?.principal ?? '' : '';
     const flags = info.responseFlags;
     let byService = this.cache.get(peer);

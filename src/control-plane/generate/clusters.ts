@@ -13,7 +13,7 @@ import { applyLocalityConfig } from './locality.ts';
 import { blackHoleClusterName, inboundClusterName, outboundClusterName } from './names.ts';
 import { destinationRuleFor, endpointsForSubset, subsetsOf } from './subsets.ts';
 import { effectivePolicy } from './traffic-policy.ts';
-import { http2Protocols } from './protocols.ts';
+import { http2Protocols, httpProtocols } from './protocols.ts';
 
 const connectTimeout = duration(10_000); // Istio's default connectTimeout
 
@@ -38,6 +38,7 @@ export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warni
             sni: meshSni(port.number, subset?.name ?? '', service.hostname),
             identities: endpointIdentities(snapshot.config.trustDomain, endpoints),
             h2: speaksHttp2(policy, port.protocol),
+            tcp: !httpProtocols.has(port.protocol),
           });
         }
         out.push(cluster);
@@ -53,12 +54,13 @@ export function outboundClusters(snapshot: MeshSnapshot, proxy: ProxyNode, warni
  * nothing about TLS (endpoints with a sidecar get mTLS, others plaintext), nothing for DISABLE,
  * SIMPLE and MUTUAL (cluster-policy.ts). DestinationRule sni and subjectAltNames override Istio's.
  */
-function applyMeshTls(cluster: EnvoyResource, tls: ClientTLSSettings | undefined, mesh: { sni: string; identities: string[]; h2: boolean }): void {
+function applyMeshTls(cluster: EnvoyResource, tls: ClientTLSSettings | undefined, mesh: { sni: string; identities: string[]; h2: boolean; tcp: boolean }): void {
   if (tls?.mode === 'ISTIO_MUTUAL') {
     cluster.transport_socket = istioMutualTransportSocket({
       sni: tls.sni ?? mesh.sni,
       identities: tls.subjectAltNames && tls.subjectAltNames.length > 0 ? tls.subjectAltNames : mesh.identities,
       h2: mesh.h2,
+      tcp: mesh.tcp,
     });
     return;
   }

@@ -58,13 +58,20 @@ export function meshSni(port: number, subset: string, hostname: string): string 
   return `outbound_.${port}_.${subset}_.${hostname}`;
 }
 
-/** ISTIO_MUTUAL to a cluster's endpoints. `sans` override the endpoints' identities (DestinationRule subjectAltNames). */
-export function istioMutualTransportSocket(options: { sni: string; identities: readonly string[]; h2: boolean }): Record<string, unknown> {
+/** ALPN of Istio's TCP metadata exchange between two sidecars (the proxy's tcp/peer-exchange.ts). */
+export const peerExchangeAlpn = 'istio-peer-exchange';
+
+/**
+ * ISTIO_MUTUAL to a cluster's endpoints. `identities` are the endpoints' (or the DestinationRule's
+ * subjectAltNames). ALPN: the HTTP protocol the cluster speaks, or for opaque TCP the metadata exchange.
+ */
+export function istioMutualTransportSocket(options: { sni: string; identities: readonly string[]; h2: boolean; tcp?: boolean }): Record<string, unknown> {
+  const alpn = options.tcp ? [peerExchangeAlpn] : options.h2 ? ['h2'] : ['http/1.1'];
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: {
       '@type': TypeUrl.UpstreamTlsContext,
-      common_tls_context: meshCommonTlsContext(options.identities, options.h2 ? ['h2'] : ['http/1.1']),
+      common_tls_context: meshCommonTlsContext(options.identities, alpn),
       sni: options.sni,
     },
   };
@@ -92,7 +99,7 @@ export function inboundMtlsTransportSocket(http: boolean, trustDomains: readonly
     name: 'envoy.transport_sockets.tls',
     typed_config: {
       '@type': TypeUrl.DownstreamTlsContext,
-      common_tls_context: meshCommonTlsContext([], http ? ['h2', 'http/1.1'] : [], trustDomains),
+      common_tls_context: meshCommonTlsContext([], http ? ['h2', 'http/1.1'] : [peerExchangeAlpn], trustDomains),
       require_client_certificate: { value: true },
     },
   };

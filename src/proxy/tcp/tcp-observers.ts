@@ -25,6 +25,8 @@ export interface TcpSessionInfo {
   responseFlags: number;
   /** The workload behind the endpoint (its `istio.workload` metadata); null when unknown. */
   upstreamWorkload: WorkloadPeer | null;
+  /** The client's workload, from the TCP metadata exchange (peer-exchange.ts); null when unknown. */
+  downstreamWorkload: WorkloadPeer | null;
 }
 
 export interface TcpObserver {

@@ -15,6 +15,7 @@ import type { Cluster } from '../upstream/cluster.ts';
 import type { Host } from '../upstream/host.ts';
 import type { TcpProxySpec } from './tcp-proxy-config.ts';
 import type { TcpObserver, TcpSessionInfo } from './tcp-observers.ts';
+import { peerExchangeAlpn } from './peer-exchange.ts';
 import { ResponseFlag } from '../telemetry/response-flags.ts';
 import { hashString } from '../upstream/load-balancers/hash.ts';
 
@@ -34,8 +35,12 @@ export class TcpProxySession {
   private readonly tried: Host[] = [];
   private connected = false;
 
+  /** Sent first to an upstream sidecar that accepted the TCP metadata exchange (peer-exchange.ts). */
+  private readonly preamble: Buffer | null;
+
   constructor(spec: TcpProxySpec, stats: TcpProxyStats, cluster: Cluster, info: TcpSessionInfo, observers: readonly TcpObserver[],
-    closed: (info: TcpSessionInfo) => void) {
+    closed: (info: TcpSessionInfo) => void, preamble: Buffer | null = null) {
+    this.preamble = preamble;
     this.spec = spec;
     this.stats = stats;
     this.cluster = cluster;
@@ -145,6 +150,7 @@ export class TcpProxySession {
       this.connected = false;
       downstream.destroySoon();
     });
+    if (this.preamble !== null && (upstream as tls.TLSSocket).alpnProtocol === peerExchangeAlpn) upstream.write(this.preamble);
     downstream.pipe(upstream);
     upstream.pipe(downstream);
   }

@@ -9,6 +9,11 @@ import type { ClusterManager } from '../upstream/cluster-manager.ts';
 import type { TcpProxySpec } from './tcp-proxy-config.ts';
 import { TcpProxySession } from './tcp-proxy-session.ts';
 import type { TcpObserver, TcpSessionInfo } from './tcp-observers.ts';
+import { peerExchangeAlpn, peerExchangePreamble, readPeerExchangePreamble } from './peer-exchange.ts';
+import type { TLSSocket } from 'node:tls';
+
+/** How long the server's sidecar waits for the client's exchange preamble. */
+const preambleTimeoutMs = 5000;
 
 export class TcpProxy {
   readonly spec: TcpProxySpec;
@@ -20,7 +25,11 @@ export class TcpProxy {
   /** Access logs, metrics: told of every connection (tcp-observers.ts). */
   readonly observers: readonly TcpObserver[];
 
+  /** What this proxy sends first on a connection that negotiated the TCP metadata exchange. */
+  private readonly preamble: Buffer | null;
+
   constructor(spec: TcpProxySpec, clusters: ClusterManager, stats: TcpProxyStats, observerContext: ObserverContext | null = null) {
+    this.preamble = observerContext === null ? null : peerExchangePreamble(observerContext.node);
     this.spec = spec;
     this.clusters = clusters;
     this.stats = stats;
@@ -51,7 +60,7 @@ export class TcpProxy {
     const cluster = this.clusters.current.get(clusterName);
     const info: TcpSessionInfo = {
       downstream, statPrefix: this.spec.statPrefix, clusterName, upstreamHost: null, startTime: Date.now(),
-      bytesReceived: 0, bytesSent: 0, responseFlags: 0, upstreamWorkload: null,
+      bytesReceived: 0, bytesSent: 0, responseFlags: 0, upstreamWorkload: null, downstreamWorkload: null,
     };
     if (cluster === undefined) {
       this.stats.downstreamCxNoRoute++;
@@ -65,8 +74,24 @@ export class TcpProxy {
       return;
     }
     this.connections.add(downstream);
-    this.notifyOpen(info);
-    new TcpProxySession(this.spec, this.stats, cluster, info, this.observers, this.onSessionClosed).start();
+    const start = () => {
+      this.notifyOpen(info);
+      new TcpProxySession(this.spec, this.stats, cluster, info, this.observers, this.onSessionClosed, this.preamble).start();
+    };
+    // The client's sidecar negotiated the TCP metadata exchange: its preamble comes first.
+    if ((downstream as TLSSocket).alpnProtocol === peerExchangeAlpn) {
+      downstream.on('error', () => {});
+      void readPeerExchangePreamble(downstream, preambleTimeoutMs).then((peer) => {
+        info.downstreamWorkload = peer;
+        if (downstream.destroyed) {
+          this.connections.delete(downstream);
+          return;
+        }
+        start();
+      });
+      return;
+    }
+    start();
   }
 
   private notifyOpen(info: TcpSessionInfo): void {

@@ -53,7 +53,7 @@ export class IstioTcpMetrics implements TcpObserver {
 
   private cellsOf(info: TcpSessionInfo): Cells {
     const inbound = this.reporter === 'destination';
-    const peer = inbound ? unknownPeer : info.upstreamWorkload ?? unknownPeer;
+    const peer = (inbound ? info.downstreamWorkload : info.upstreamWorkload) ?? unknownPeer;
     const service = inbound ? this.servedService : serviceOfCluster(info.clusterName);
     const principal = inbound ? peerIdentityOf(info.downstream)?.principal ?? '' : '';
     const flags = info.responseFlags;

@@ -161,9 +161,9 @@ test('TCP connections and bytes are counted with the peer labels', { skip: prome
   }
 });
 
-// Istio exchanges peer metadata on TCP too (ALPN istio-peer-exchange and a preamble); Weft does it on
-// HTTP only, so the server side of a TCP connection does not know the client's workload yet.
-test('TCP: the server side knows the client workload', { todo: 'TCP metadata exchange is not implemented: source_workload is "unknown" on reporter="destination"' }, async () => {
+// TCP metadata exchange (ALPN istio-peer-exchange and a preamble between the two sidecars).
+test('TCP: the server side knows the client workload from the metadata exchange', async () => {
   const s = (await m.prometheus.series('istio_tcp_connections_opened_total{reporter="destination",destination_service_name="mongodb"}'))[0];
   assert.equal(s?.source_workload, 'productpage-v1');
+  assert.equal(s?.source_workload_namespace, 'default');
 });

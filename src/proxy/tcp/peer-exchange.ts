@@ -51,7 +51,7 @@ export function readPeerExchangePreamble(socket: Socket, timeoutMs: number): Pro
       const length = buffered.readUInt32BE(4);
       if (length > maxMetadataBytes) return finish(null, buffered);
       if (buffered.length < 8 + length) return;
-      let peer: WorkloadPeer | null = null;
+      let peer: WorkloadPeer | null;
       try {
         peer = decodePeerHeader(buffered.subarray(8, 8 + length).toString());
       } catch {

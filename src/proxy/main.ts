@@ -1,6 +1,7 @@
 // `weft proxy`: the sidecar. Reserves its ports, announces itself to the control plane over ADS,
 // applies what it receives to the data plane, and serves the admin port.
 import { createServer, type Server } from 'node:net';
+import { collectDefaultMetrics } from 'prom-client';
 import { parseFlags, parseHostPort, UsageError } from '../common/args.ts';
 import { createLogger } from '../common/log.ts';
 import { encodeProxyMetadata, type InboundPort, type OutboundTcpPort } from '../xds/node-metadata.ts';
@@ -181,6 +182,8 @@ export async function runProxy(argv: string[]): Promise<void> {
     ...(xdsAuth.callMetadata ? { callMetadata: xdsAuth.callMetadata } : {}),
   });
   registerXdsMetrics(stats.registry, xds);
+  // Node.js process metrics (process_*, nodejs_*): what Istio's dashboards read from go_* and container_*.
+  collectDefaultMetrics({ register: stats.registry });
 
   let draining = false;
   const drain = () => {

@@ -162,8 +162,15 @@ test('TCP connections and bytes are counted with the peer labels', { skip: prome
 });
 
 // TCP metadata exchange (ALPN istio-peer-exchange and a preamble between the two sidecars).
-test('TCP: the server side knows the client workload from the metadata exchange', async () => {
+test('TCP: the server side knows the client workload from the metadata exchange', { skip: prometheusMissing }, async () => {
   const s = (await m.prometheus.series('istio_tcp_connections_opened_total{reporter="destination",destination_service_name="mongodb"}'))[0];
   assert.equal(s?.source_workload, 'productpage-v1');
   assert.equal(s?.source_workload_namespace, 'default');
+});
+
+test('every sidecar exports the Node.js process metrics that stand in for go_* and container_*', { skip: prometheusMissing }, async () => {
+  const rss = await m.prometheus.vector(`process_resident_memory_bytes{job="${proxiesJob}"}`);
+  assert.ok(rss.length >= 4, `one series per sidecar: ${rss.length}`);
+  assert.ok(rss.every((s) => Number(s.value[1]) > 10e6), 'resident memory is a real figure');
+  assert.ok((await m.prometheus.vector(`nodejs_eventloop_lag_seconds{job="${proxiesJob}"}`)).length >= 4);
 });

@@ -34,6 +34,11 @@ export interface TcpObserver {
   onOpen(info: TcpSessionInfo): void;
   /** The upstream connection is up (upstreamHost and upstreamWorkload set); not called when it never is. */
   onUpstreamConnected?(info: TcpSessionInfo): void;
+  /**
+   * Every 15 s while the connection is open (bytesReceived and bytesSent updated to date), so long
+   * connections show their traffic before they close, as Istio reports TCP bytes periodically.
+   */
+  onProgress?(info: TcpSessionInfo): void;
   /** The connection is closed; the byte counts and flags are final. */
   onClose(info: TcpSessionInfo): void;
 }

@@ -14,6 +14,8 @@ import type { TLSSocket } from 'node:tls';
 
 /** How long the server's sidecar waits for the client's exchange preamble. */
 const preambleTimeoutMs = 5000;
+/** How often open connections report their bytes to the observers that want it (Istio: 15 s). */
+export const tcpProgressIntervalMs = 15_000;
 
 export class TcpProxy {
   readonly spec: TcpProxySpec;
@@ -27,6 +29,10 @@ export class TcpProxy {
 
   /** What this proxy sends first on a connection that negotiated the TCP metadata exchange. */
   private readonly preamble: Buffer | null;
+  /** Open connections' info, for the periodic progress report; the timer runs while any is open. */
+  private readonly open = new Set<TcpSessionInfo>();
+  private progressTimer: NodeJS.Timeout | null = null;
+  private readonly reportsProgress: boolean;
 
   constructor(spec: TcpProxySpec, clusters: ClusterManager, stats: TcpProxyStats, observerContext: ObserverContext | null = null) {
     this.preamble = observerContext === null ? null : peerExchangePreamble(observerContext.node);
@@ -34,7 +40,9 @@ export class TcpProxy {
     this.clusters = clusters;
     this.stats = stats;
     this.observers = observerContext === null ? [] : spec.observers.map((create) => create(observerContext));
+    this.reportsProgress = this.observers.some((o) => o.onProgress !== undefined);
     this.onSessionClosed = (info) => {
+      this.untrack(info);
       const downstream = info.downstream;
       stats.downstreamCxRxBytesTotal += downstream.bytesRead;
       stats.downstreamCxTxBytesTotal += downstream.bytesWritten;
@@ -75,6 +83,7 @@ export class TcpProxy {
     }
     this.connections.add(downstream);
     const start = () => {
+      this.track(info);
       this.notifyOpen(info);
       new TcpProxySession(this.spec, this.stats, cluster, info, this.observers, this.onSessionClosed, this.preamble).start();
     };
@@ -92,6 +101,30 @@ export class TcpProxy {
       return;
     }
     start();
+  }
+
+  private track(info: TcpSessionInfo): void {
+    if (!this.reportsProgress) return;
+    this.open.add(info);
+    if (this.progressTimer === null) {
+      this.progressTimer = setInterval(() => this.reportProgress(), tcpProgressIntervalMs);
+      this.progressTimer.unref();
+    }
+  }
+
+  private untrack(info: TcpSessionInfo): void {
+    if (!this.open.delete(info) || this.open.size > 0 || this.progressTimer === null) return;
+    clearInterval(this.progressTimer);
+    this.progressTimer = null;
+  }
+
+  private reportProgress(): void {
+    const observers = this.observers;
+    for (const info of this.open) {
+      info.bytesReceived = info.downstream.bytesRead;
+      info.bytesSent = info.downstream.bytesWritten;
+      for (let i = 0; i < observers.length; i++) observers[i].onProgress?.(info);
+    }
   }
 
   private notifyOpen(info: TcpSessionInfo): void {

@@ -42,13 +42,31 @@ export class IstioTcpMetrics implements TcpObserver {
     if (cells.opened !== null) cells.opened.value++;
   }
 
+  /** Bytes already counted for a connection still open (periodic reports). */
+  private readonly reported = new WeakMap<TcpSessionInfo, { sent: number; received: number }>();
+
+  onProgress(info: TcpSessionInfo): void {
+    if (info.upstreamHost === null) return;
+    this.countBytes(this.cellsOf(info), info);
+  }
+
   onClose(info: TcpSessionInfo): void {
     const cells = this.cellsOf(info);
     // A connection that never reached an endpoint (upstreamHost unset) was not counted as opened yet.
     if (info.upstreamHost === null && cells.opened !== null) cells.opened.value++;
     if (cells.closed !== null) cells.closed.value++;
-    if (cells.sent !== null) cells.sent.value += info.bytesSent;
-    if (cells.received !== null) cells.received.value += info.bytesReceived;
+    this.countBytes(cells, info);
+    this.reported.delete(info);
+  }
+
+  /** Adds what the connection moved since its last report. */
+  private countBytes(cells: Cells, info: TcpSessionInfo): void {
+    let done = this.reported.get(info);
+    if (done === undefined) this.reported.set(info, (done = { sent: 0, received: 0 }));
+    if (cells.sent !== null) cells.sent.value += info.bytesSent - done.sent;
+    if (cells.received !== null) cells.received.value += info.bytesReceived - done.received;
+    done.sent = info.bytesSent;
+    done.received = info.bytesReceived;
   }
 
   private cellsOf(info: TcpSessionInfo): Cells {

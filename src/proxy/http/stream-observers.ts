@@ -6,6 +6,7 @@
 // when it is over (response finished, reset, or the client went away).
 import type { Logger } from '../../common/log.ts';
 import type { ProxyStats } from '../telemetry/stats.ts';
+import type { StatsOverrides } from '../telemetry/stats-plugin-config.ts';
 import type { FieldPath, Message } from '../upstream/envoy-config.ts';
 import type { HttpStream } from './stream.ts';
 
@@ -24,6 +25,8 @@ export interface ObserverContext {
   readonly trafficDirection: string;
   /** The service an inbound listener serves (its Istio listener metadata), '' when unknown. */
   readonly serviceHost?: string;
+  /** TCP chains: the metrics overrides of the chain's `istio.stats` network filter. */
+  readonly statsOverrides?: StatsOverrides;
   /** The proxy's own node (id and metadata as it sent them to the control plane). */
   readonly node: ProxyNodeInfo;
 }

@@ -3,6 +3,7 @@
 // terminal network filter) and its default_filter_chain.
 import { fromStruct, type Struct } from '../../xds/struct.ts';
 import { TypeUrl } from '../../xds/type-urls.ts';
+import { filterTypeUrl } from '../http/filters/typed-struct.ts';
 import { compileHttpConnectionManager, type HttpConnectionManagerSpec } from '../http/connection-manager-config.ts';
 import type { RouteCompileContext } from '../http/routing/route-config.ts';
 import { compileTcpProxy, type TcpProxySpec } from '../tcp/tcp-proxy-config.ts';
@@ -120,7 +121,7 @@ function compileFilterChain(at: FieldPath, value: unknown, context: RouteCompile
         : { kind: 'tcp', spec: compileTcpProxy(tp, typed) };
       return;
     }
-    const read = compileNetworkReadFilter(tp, typeUrl, typed);
+    const read = compileNetworkReadFilter(tp, filterTypeUrl(typed), typed);
     if (read === null) throw tp.error(`${typeUrl || '(no type)'} is not supported (http_connection_manager, tcp_proxy and, before them, ${readFilterTypeUrls.join(', ')} are)`);
     if (last) tp.reject(`${typeUrl} is not a terminal filter; the chain must end with http_connection_manager or tcp_proxy`);
     readFilters.push(read);

@@ -5,6 +5,7 @@
 // the rest of the old one drains, removed listeners stop accepting and drain. A bind failure rejects
 // the update and changes nothing.
 import type { ProxyNodeInfo } from '../http/stream-observers.ts';
+import { chainStatsOverrides } from './network-filters.ts';
 import type { SecretStore } from '../tls/secret-store.ts';
 import net from 'node:net';
 import type { Logger } from '../../common/log.ts';
@@ -202,7 +203,11 @@ export class ListenerManager {
   private createTerminalFilter(listener: ListenerSpec, chain: FilterChainSpec): NetworkFilterChain {
     const { clusters, stats, logger } = this.options;
     const hcmLogger = logger.child({ listener: listener.name });
-    const observerContext = { logger: hcmLogger, stats, trafficDirection: listener.trafficDirection, serviceHost: listener.serviceHost, node: this.options.node ?? unknownNode };
+    const statsOverrides = chainStatsOverrides(chain.readFilters);
+    const observerContext = {
+      logger: hcmLogger, stats, trafficDirection: listener.trafficDirection, serviceHost: listener.serviceHost, node: this.options.node ?? unknownNode,
+      ...(statsOverrides !== null ? { statsOverrides } : {}),
+    };
     if (chain.filter.kind === 'tcp') {
       return new TcpProxy(chain.filter.spec, clusters, stats.tcpProxy(chain.filter.spec.statPrefix), observerContext);
     }

@@ -7,15 +7,27 @@ import { NetworkRbacFilter, compileNetworkRbac, networkRbacTypeUrl, type Network
 import type { ProxyStats } from '../telemetry/stats.ts';
 import type { FieldPath, Message } from '../upstream/envoy-config.ts';
 import type { NetworkFilterChain } from './network-filter-chain.ts';
+import { compilePluginConfig, pluginConfigTypeUrl, type StatsOverrides } from '../telemetry/stats-plugin-config.ts';
 
-export type NetworkReadFilterSpec = { kind: 'rbac'; spec: NetworkRbacSpec };
+/**
+ * `stats`: Istio's `istio.stats` PluginConfig (a TypedStruct) on a TCP chain: not a filter of its own
+ * here, but the metrics overrides the chain's tcp_proxy reports with (listener-manager.ts passes them on).
+ */
+export type NetworkReadFilterSpec = { kind: 'rbac'; spec: NetworkRbacSpec } | { kind: 'stats'; overrides: StatsOverrides };
 
 /** The type URLs of the filters that may come before the terminal one. */
-export const readFilterTypeUrls: readonly string[] = [networkRbacTypeUrl];
+export const readFilterTypeUrls: readonly string[] = [networkRbacTypeUrl, pluginConfigTypeUrl];
 
 /** A non-terminal network filter's typed_config, or null when `typeUrl` is not one. */
 export function compileNetworkReadFilter(at: FieldPath, typeUrl: string, config: Message): NetworkReadFilterSpec | null {
   if (typeUrl === networkRbacTypeUrl) return { kind: 'rbac', spec: compileNetworkRbac(at, config) };
+  if (typeUrl === pluginConfigTypeUrl) return { kind: 'stats', overrides: compilePluginConfig(at.field('value'), config.value) };
+  return null;
+}
+
+/** The metrics overrides a chain's `istio.stats` network filter carries, or null. */
+export function chainStatsOverrides(specs: readonly NetworkReadFilterSpec[]): StatsOverrides | null {
+  for (const s of specs) if (s.kind === 'stats') return s.overrides;
   return null;
 }
 
@@ -24,9 +36,13 @@ interface ReadFilter {
   allows(socket: Socket): boolean;
 }
 
-function createReadFilter(spec: NetworkReadFilterSpec, stats: ProxyStats): ReadFilter {
+function createReadFilter(spec: NetworkReadFilterSpec & { kind: 'rbac' }, stats: ProxyStats): ReadFilter {
   const rbac = spec.spec;
   return new NetworkRbacFilter(rbac, stats.networkRbacStats(rbac.statPrefix, rbac.rules.shadowRulesStatPrefix));
+}
+
+function isRbac(spec: NetworkReadFilterSpec): spec is NetworkReadFilterSpec & { kind: 'rbac' } {
+  return spec.kind === 'rbac';
 }
 
 /** The terminal filter behind its read filters; a connection a filter refuses is closed. */
@@ -35,7 +51,7 @@ export class ReadFilteredChain implements NetworkFilterChain {
   private readonly terminal: NetworkFilterChain;
 
   constructor(specs: readonly NetworkReadFilterSpec[], terminal: NetworkFilterChain, stats: ProxyStats) {
-    this.filters = specs.map((s) => createReadFilter(s, stats));
+    this.filters = specs.filter(isRbac).map((s) => createReadFilter(s, stats));
     this.terminal = terminal;
   }
 
@@ -65,5 +81,5 @@ export class ReadFilteredChain implements NetworkFilterChain {
 
 /** The chain's terminal filter, behind its read filters when it has some. */
 export function withReadFilters(specs: readonly NetworkReadFilterSpec[], terminal: NetworkFilterChain, stats: ProxyStats): NetworkFilterChain {
-  return specs.length === 0 ? terminal : new ReadFilteredChain(specs, terminal, stats);
+  return specs.some(isRbac) ? new ReadFilteredChain(specs, terminal, stats) : terminal;
 }

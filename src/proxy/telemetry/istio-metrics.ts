@@ -49,5 +49,5 @@ export function register(): void {
     const overrides = overridesOf(at, config);
     return (context) => new IstioHttpMetrics(context, context.stats.istio, overrides);
   });
-  registerTcpObserver([], () => (context) => new IstioTcpMetrics(context, context.stats.istio, noOverrides));
+  registerTcpObserver([], () => (context) => new IstioTcpMetrics(context, context.stats.istio, context.statsOverrides ?? noOverrides));
 }

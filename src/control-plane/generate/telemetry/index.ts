@@ -56,7 +56,13 @@ function decorate(filter: Filter, t: WorkloadTelemetry, side: Side): Filter {
 }
 
 function decorateChain<C extends Chain>(chain: C, t: WorkloadTelemetry, side: Side): C {
-  return chain.filters === undefined ? chain : { ...chain, filters: chain.filters.map((f) => decorate(f, t, side)) };
+  if (chain.filters === undefined) return chain;
+  const filters = chain.filters.map((f) => decorate(f, t, side));
+  // A TCP chain takes the metrics overrides as Istio's `istio.stats` network filter, before tcp_proxy.
+  const stats = t.metrics[side] as Filter | undefined;
+  const tcp = filters.findIndex((f) => f.name === TCP_PROXY);
+  if (stats !== undefined && tcp >= 0) filters.splice(tcp, 0, { name: stats.name, typed_config: stats.typed_config });
+  return { ...chain, filters };
 }
 
 /** A copy of `listener` whose connection managers and tcp_proxy filters carry one side's telemetry. */

@@ -110,7 +110,9 @@ export class RouterFilter implements HttpFilter {
 
 /**
  * The request body size for telemetry, from its content-length: a listener on the body itself would
- * change how its consumers (undici, the retry and mirror copies) pull it. A chunked body counts 0.
+ * change how its consumers (undici, the retry and mirror copies) pull it. A body without one
+ * (chunked, HTTP/2 streaming) is counted by the retry copy as it goes by (retry-body.ts), which every
+ * route with a retry policy has (Istio's default); without retries it counts 0.
  */
 function countRequestBody(stream: HttpStream): void {
   const h = stream.requestHeaders;

@@ -38,9 +38,15 @@ export class RetryBody {
   /** The downstream request body has ended. */
   ended = false;
   current: AttemptBody | null = null;
+  /**
+   * The stream whose telemetry counts the body as it arrives: a body without content-length (chunked,
+   * HTTP/2 streaming such as gRPC), whose size is known only this way; null otherwise.
+   */
+  private readonly counted: { requestBodyBytes: number } | null;
 
-  constructor(req: Readable) {
+  constructor(req: Readable, stream: { requestBodyBytes: number } | null = null) {
     this.req = req;
+    this.counted = stream !== null && stream.requestBodyBytes === 0 ? stream : null;
     req.on('data', this.onData.bind(this));
     req.on('end', this.onEnd.bind(this));
   }
@@ -61,6 +67,7 @@ export class RetryBody {
   }
 
   private onData(chunk: Buffer): void {
+    if (this.counted !== null) this.counted.requestBodyBytes += chunk.length;
     if (!this.overflowed) {
       this.size += chunk.length;
       if (this.size > retryBufferLimit) {

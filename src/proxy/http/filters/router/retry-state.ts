@@ -77,7 +77,7 @@ export class RetryState implements StreamUpstream {
     const authority = this.action.hostRewrite ?? stream.authority;
     if (authority !== '') stream.requestHeaders.push('host', authority);
     this.path = route.rewritePath(stream.path);
-    this.body = source === null ? null : new RetryBody(source);
+    this.body = source === null ? null : new RetryBody(source, stream);
     this.hash = hash;
   }
 

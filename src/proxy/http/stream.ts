@@ -16,6 +16,7 @@ import type { DownstreamConnection } from './downstream-connection.ts';
 import { FilterStatus, type HttpFilter } from './filters/filter.ts';
 import { encodeGrpcMessage, httpToGrpcStatus } from './grpc.ts';
 import { trailerObject, type ParsedRequest } from './headers.ts';
+import { hasHeader } from './header-list.ts';
 import type { RequestView } from './routing/header-matcher.ts';
 import type { HeaderMutations } from './routing/header-mutation.ts';
 import type { Route, RouteTable } from './routing/route-table.ts';
@@ -337,10 +338,4 @@ export class HttpStream implements RequestView, ParsedRequest {
     this.complete = true;
     if (!h2.readableEnded) h2.resume();
   }
-}
-
-/** Whether a flat name/value list holds a header (names in lower case). */
-function hasHeader(headers: readonly string[], name: string): boolean {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return true;
-  return false;
 }

@@ -12,7 +12,8 @@ import { formatResponseFlags } from '../response-flags.ts';
 import type { CustomTag, TracingSpec } from './config.ts';
 import { sinkFor, type SpanSink } from './exporter.ts';
 import { randomHex } from './ids.ts';
-import { Sampled, extractContext, headerValue, injectContext, type OutgoingContext } from './propagation.ts';
+import { Sampled, extractContext, injectContext, type OutgoingContext } from './propagation.ts';
+import { headerValue } from '../../http/header-list.ts';
 import { ProxySpan } from './span.ts';
 
 /** What a sampled request's span needs at the end, beyond the stream itself. */

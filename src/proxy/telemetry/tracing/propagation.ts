@@ -4,6 +4,7 @@
 // instrumented with OpenTelemetry (W3C) and one instrumented with Zipkin (B3) both continue the trace.
 //
 // Headers are the connection manager's flat [name, value, ...] list with lower-cased names.
+import { removeHeader, setHeader } from '../../http/header-list.ts';
 import { allZeros } from './ids.ts';
 
 /** A request's sampling decision: made upstream of us (Yes/No) or left to us (Unknown). */
@@ -185,33 +186,3 @@ export function injectContext(headers: string[], ctx: OutgoingContext): void {
   }
 }
 
-/** Sets the header's one value (the first occurrence is replaced, any others removed). */
-export function setHeader(headers: string[], name: string, value: string): void {
-  let found = false;
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] !== name) continue;
-    if (!found) {
-      headers[i + 1] = value;
-      found = true;
-    } else {
-      headers.splice(i, 2);
-      i -= 2;
-    }
-  }
-  if (!found) headers.push(name, value);
-}
-
-export function removeHeader(headers: string[], name: string): void {
-  for (let i = 0; i < headers.length; i += 2) {
-    if (headers[i] === name) {
-      headers.splice(i, 2);
-      i -= 2;
-    }
-  }
-}
-
-/** The first value of a header, or undefined. */
-export function headerValue(headers: readonly string[], name: string): string | undefined {
-  for (let i = 0; i < headers.length; i += 2) if (headers[i] === name) return headers[i + 1];
-  return undefined;
-}

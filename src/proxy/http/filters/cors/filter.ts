@@ -15,7 +15,7 @@
 // both reads allocate nothing for a request without Origin or a route without a policy.
 import type { HttpStream } from '../../stream.ts';
 import { FilterStatus, PassThroughFilter } from '../filter.ts';
-import { firstHeader, setHeader } from './headers.ts';
+import { firstHeader, setHeader } from '../../header-list.ts';
 import { CorsPolicy } from './policy.ts';
 import type { CorsFilterStats } from './stats.ts';
 

@@ -20,7 +20,7 @@ import type { Http2Connection } from '../../../upstream/http2-connection.ts';
 import type { Host } from '../../../upstream/host.ts';
 import { responseHeaders } from '../../headers.ts';
 import type { HttpStream } from '../../stream.ts';
-import { setHeader } from './header-list.ts';
+import { setHeader } from '../../header-list.ts';
 import type { ExtAuthzSettings } from './settings.ts';
 
 export const CheckOutcome = { Pending: 0, Allowed: 1, Denied: 2, Error: 3 } as const;

@@ -24,7 +24,7 @@ import { metadataMatches } from '../../metadata-matcher.ts';
 import type { HttpStream } from '../../stream.ts';
 import { FilterStatus, PassThroughFilter } from '../filter.ts';
 import { AuthzCheck, CheckOutcome, type CheckOwner } from './check-request.ts';
-import { appendHeader, removeHeader, setHeader } from './header-list.ts';
+import { appendHeader, removeHeader, setHeader } from '../../header-list.ts';
 import { RequestBodyReader, type BodyOwner } from './request-body.ts';
 import { ExtAuthzPerRoute, type ExtAuthzSettings } from './settings.ts';
 import type { ExtAuthzStats } from './stats.ts';

@@ -12,6 +12,7 @@
 // and the peer it read.
 import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { subjectAltNames } from '../../../tls/san-matcher.ts';
+import { takeHeader } from '../../header-list.ts';
 import type { ObserverContext } from '../../stream-observers.ts';
 import type { HttpStream } from '../../stream.ts';
 import {
@@ -96,19 +97,6 @@ export function exchangedPrincipals(stream: HttpStream): string | null {
 /** The identities of a mutual TLS hop, from the server's sidecar to the client's (never to an app). */
 const peerPrincipalsHeader = 'x-envoy-peer-principals';
 
-/** Removes every value of a header from a flat list; returns the last one, or null. */
-function takeHeader(headers: string[], name: string): string | null {
-  let value: string | null = null;
-  for (let i = 0; i < headers.length;) {
-    if (headers[i] === name) {
-      value = headers[i + 1];
-      headers.splice(i, 2);
-    } else {
-      i += 2;
-    }
-  }
-  return value;
-}
 
 /** This proxy's identity on an inbound mutual TLS connection: the URI SAN of the certificate it presented. */
 export function ownPrincipal(stream: HttpStream): string {

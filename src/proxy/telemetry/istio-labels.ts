@@ -68,10 +68,3 @@ export function overriddenLabels(base: Record<string, string>, override: MetricO
   }
   return out;
 }
-
-/** The first URI SAN of a certificate's subjectaltname text (`URI:spiffe://..., DNS:...`), or ''. */
-export function firstUriSan(subjectaltname: string | undefined): string {
-  if (subjectaltname === undefined) return '';
-  for (const part of subjectaltname.split(', ')) if (part.startsWith('URI:')) return part.slice(4);
-  return '';
-}

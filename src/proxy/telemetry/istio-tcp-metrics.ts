@@ -8,12 +8,12 @@ import type { ObserverContext } from '../http/stream-observers.ts';
 import { peerIdentityOf } from '../rbac/peer-identity.ts';
 import type { TcpObserver, TcpSessionInfo } from '../tcp/tcp-observers.ts';
 import type { CounterCell, IstioMetricFamilies } from './istio-metric-families.ts';
-import { firstUriSan, istioLabels, overriddenLabels, type Reporter } from './istio-labels.ts';
+import { istioLabels, overriddenLabels, type Reporter } from './istio-labels.ts';
+import { localPrincipal } from '../tls/san-matcher.ts';
 import { serviceOfCluster, unknownService, type DestinationService } from './istio-service.ts';
 import { peerFromNodeMetadata, unknownPeer, type WorkloadPeer } from './peer-metadata.ts';
 import { formatResponseFlags } from './response-flags.ts';
 import type { StatsOverrides } from './stats-plugin-config.ts';
-import type { TLSSocket } from 'node:tls';
 
 type Cells = { sent: CounterCell | null; received: CounterCell | null; opened: CounterCell | null; closed: CounterCell | null };
 
@@ -115,9 +115,5 @@ export class IstioTcpMetrics implements TcpObserver {
 }
 
 function ownPrincipal(info: TcpSessionInfo): string {
-  const socket = info.downstream as Partial<TLSSocket>;
-  if (typeof socket.getCertificate !== 'function') return 'unknown';
-  const cert = socket.getCertificate();
-  const san = cert !== null && typeof cert === 'object' && 'subjectaltname' in cert ? firstUriSan(cert.subjectaltname as string | undefined) : '';
-  return san === '' ? 'unknown' : san;
+  return localPrincipal(info.downstream) || 'unknown';
 }

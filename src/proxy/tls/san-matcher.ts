@@ -2,7 +2,7 @@
 // match_typed_subject_alt_names and the older match_subject_alt_names): a certificate passes when
 // one of its SANs satisfies one of the matchers. Matchers are exact, prefix or suffix StringMatchers
 // (the routing's StringMatcher), optionally ignoring case; compiled once at config time.
-import type { PeerCertificate } from 'node:tls';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import { compileStringMatcher, type StringMatcher } from '../http/routing/string-matcher.ts';
 import { FieldPath, checkFields, isPresent, message, repeated, string } from '../upstream/envoy-config.ts';
 
@@ -81,6 +81,18 @@ export function subjectAltNames(cert: PeerCertificate): { type: SanType; value: 
     }
   }
   return out;
+}
+
+/**
+ * This proxy's own identity on a TLS connection it accepted: the first URI SAN of the certificate it
+ * presented (a mesh workload's SPIFFE id); '' for plaintext or a certificate without one.
+ */
+export function localPrincipal(socket: object): string {
+  const tlsSocket = socket as Partial<TLSSocket>;
+  if (typeof tlsSocket.getCertificate !== 'function') return '';
+  const cert = tlsSocket.getCertificate();
+  if (cert === null || typeof cert !== 'object' || !('subjectaltname' in cert)) return '';
+  return subjectAltNames(cert as PeerCertificate).find((san) => san.type === 'URI')?.value ?? '';
 }
 
 /** Whether a certificate passes the matchers (no matchers: every certificate does). */

@@ -10,8 +10,7 @@
 // dynamic metadata, which filters and access logs read, stays as the filters left it): the exchange of
 // its connection manager, so the router, which sees the upstream response head, can hand it over,
 // and the peer it read.
-import type { PeerCertificate, TLSSocket } from 'node:tls';
-import { subjectAltNames } from '../../../tls/san-matcher.ts';
+import { localPrincipal } from '../../../tls/san-matcher.ts';
 import { takeHeader } from '../../header-list.ts';
 import type { ObserverContext } from '../../stream-observers.ts';
 import type { HttpStream } from '../../stream.ts';
@@ -100,12 +99,7 @@ const peerPrincipalsHeader = 'x-envoy-peer-principals';
 
 /** This proxy's identity on an inbound mutual TLS connection: the URI SAN of the certificate it presented. */
 export function ownPrincipal(stream: HttpStream): string {
-  const socket = stream.connection.socket as Partial<TLSSocket>;
-  if (typeof socket.getCertificate !== 'function') return '';
-  const cert = socket.getCertificate();
-  const text = cert !== null && typeof cert === 'object' && 'subjectaltname' in cert ? cert.subjectaltname as string | undefined : undefined;
-  const uri = subjectAltNames({ subjectaltname: text ?? '' } as PeerCertificate).find((san) => san.type === 'URI');
-  return uri?.value ?? '';
+  return localPrincipal(stream.connection.socket);
 }
 
 /**

@@ -38,29 +38,50 @@ export interface ProxyNodeInfo {
 }
 
 /**
- * Reads the connection manager fields one kind of observer owns (throwing ConfigRejectedError through
- * `at` on bad input) and returns a factory, or null when the config asks for nothing of it.
+ * Reads the fields one kind of observer owns in its filter's config (throwing ConfigRejectedError
+ * through `at` on bad input) and returns a factory, or null when the config asks for nothing of it.
  */
-export type StreamObserverCompiler = (at: FieldPath, config: Message) => ((context: ObserverContext) => StreamObserver) | null;
+export type ObserverCompiler<O> = (at: FieldPath, config: Message) => ((context: ObserverContext) => O) | null;
 
-interface Registration { fields: readonly string[]; compile: StreamObserverCompiler }
+/**
+ * The observer kinds of one filter (http_connection_manager here, tcp_proxy in tcp/tcp-observers.ts),
+ * each registered once at start with the config fields it reads.
+ */
+export class ObserverRegistry<O> {
+  private readonly registrations: { fields: readonly string[]; compile: ObserverCompiler<O> }[] = [];
 
-const registrations: Registration[] = [];
+  /** `fields`: the filter config fields this observer kind reads (they become accepted). */
+  register(fields: readonly string[], compile: ObserverCompiler<O>): void {
+    this.registrations.push({ fields, compile });
+  }
+
+  fields(): string[] {
+    return this.registrations.flatMap((r) => r.fields);
+  }
+
+  compile(at: FieldPath, config: Message): ((context: ObserverContext) => O)[] {
+    const out: ((context: ObserverContext) => O)[] = [];
+    for (const r of this.registrations) {
+      const factory = r.compile(at, config);
+      if (factory !== null) out.push(factory);
+    }
+    return out;
+  }
+}
+
+export type StreamObserverCompiler = ObserverCompiler<StreamObserver>;
+
+const streamObservers = new ObserverRegistry<StreamObserver>();
 
 /** `fields`: the HttpConnectionManager fields this observer kind reads (they become accepted). */
 export function registerStreamObserver(fields: readonly string[], compile: StreamObserverCompiler): void {
-  registrations.push({ fields, compile });
+  streamObservers.register(fields, compile);
 }
 
 export function observerFields(): string[] {
-  return registrations.flatMap((r) => r.fields);
+  return streamObservers.fields();
 }
 
 export function compileStreamObservers(at: FieldPath, config: Message): ((context: ObserverContext) => StreamObserver)[] {
-  const out: ((context: ObserverContext) => StreamObserver)[] = [];
-  for (const r of registrations) {
-    const factory = r.compile(at, config);
-    if (factory !== null) out.push(factory);
-  }
-  return out;
+  return streamObservers.compile(at, config);
 }

@@ -3,7 +3,7 @@
 // fields it reads; compileTcpProxy runs them when the config arrives and the proxy calls the
 // observers it got for each connection, never looking them up per connection.
 import type { Socket } from 'node:net';
-import type { ObserverContext } from '../http/stream-observers.ts';
+import { ObserverRegistry, type ObserverCompiler, type ObserverContext } from '../http/stream-observers.ts';
 import type { FieldPath, Message } from '../upstream/envoy-config.ts';
 import type { WorkloadPeer } from '../telemetry/peer-metadata.ts';
 
@@ -43,30 +43,19 @@ export interface TcpObserver {
   onClose(info: TcpSessionInfo): void;
 }
 
-/**
- * Reads the TcpProxy fields one kind of observer owns (throwing ConfigRejectedError through `at` on
- * bad input) and returns a factory, or null when the config asks for nothing of it.
- */
-export type TcpObserverCompiler = (at: FieldPath, config: Message) => ((context: ObserverContext) => TcpObserver) | null;
+export type TcpObserverCompiler = ObserverCompiler<TcpObserver>;
 
-interface Registration { fields: readonly string[]; compile: TcpObserverCompiler }
-
-const registrations: Registration[] = [];
+const tcpObservers = new ObserverRegistry<TcpObserver>();
 
 /** `fields`: the TcpProxy fields this observer kind reads (they become accepted). */
 export function registerTcpObserver(fields: readonly string[], compile: TcpObserverCompiler): void {
-  registrations.push({ fields, compile });
+  tcpObservers.register(fields, compile);
 }
 
 export function tcpObserverFields(): string[] {
-  return registrations.flatMap((r) => r.fields);
+  return tcpObservers.fields();
 }
 
 export function compileTcpObservers(at: FieldPath, config: Message): ((context: ObserverContext) => TcpObserver)[] {
-  const out: ((context: ObserverContext) => TcpObserver)[] = [];
-  for (const r of registrations) {
-    const factory = r.compile(at, config);
-    if (factory !== null) out.push(factory);
-  }
-  return out;
+  return tcpObservers.compile(at, config);
 }

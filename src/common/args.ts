@@ -1,4 +1,5 @@
 // Command-line flag parsing shared by every `weft` command: node:util parseArgs plus `--help`.
+import { readFile } from 'node:fs/promises';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
@@ -32,4 +33,13 @@ export function parseInteger(value: string | undefined, flag: string, fallback: 
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) throw new UsageError(`${flag}: expected an integer >= ${min}, got ${JSON.stringify(value)}`);
   return n;
+}
+
+/** The text of a file a flag names; a usage error naming the flag when it cannot be read. */
+export async function readFlagFile(path: string, flag: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new UsageError(`${flag}: cannot read ${path}: ${(err as Error).message}`);
+  }
 }

@@ -1,20 +1,14 @@
 // The mesh config the control plane runs with: Istio's MeshConfig YAML (--mesh-config) over Weft's
 // defaults. Errors stop the start with the file, field and reason; fields Weft does not use are logged.
-import { readFile } from 'node:fs/promises';
 import { parseMeshConfig } from '../api/mesh-config.ts';
-import { UsageError } from '../common/args.ts';
+import { readFlagFile, UsageError } from '../common/args.ts';
 import type { Logger } from '../common/log.ts';
 import { defaultMeshConfig, type MeshConfig } from './registry/model.ts';
 
 export async function loadMeshConfig(path: string | undefined, log: Logger): Promise<MeshConfig> {
   const config: MeshConfig = { ...defaultMeshConfig };
   if (path === undefined) return config;
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`--mesh-config: cannot read ${path}: ${(err as Error).message}`);
-  }
+  const text = await readFlagFile(path, '--mesh-config');
   const parsed = parseMeshConfig(text, path);
   if (parsed.errors.length > 0) throw new UsageError(`--mesh-config ${path}:\n${parsed.errors.map((e) => `  ${formatError(e)}`).join('\n')}`);
   for (const warning of parsed.warnings) log.warn('mesh config', { file: path, warning });

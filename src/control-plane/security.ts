@@ -1,9 +1,8 @@
 // The control plane's security wiring: the certificate authority (created in the store on first start,
 // or the operator's plugged-in CA), workload certificates for proxies, workload tokens, the check a
 // proxy's ADS stream passes before it gets any config or certificate, and the xDS server's own TLS.
-import { readFile } from 'node:fs/promises';
 import { parseDuration } from '../api/index.ts';
-import { UsageError } from '../common/args.ts';
+import { readFlagFile, UsageError } from '../common/args.ts';
 import type { Logger } from '../common/log.ts';
 import { decodeProxyMetadata } from '../xds/node-metadata.ts';
 import type { Struct } from '../xds/struct.ts';
@@ -39,14 +38,6 @@ function durationFlag(value: string | undefined, flag: string): number | undefin
   const ms = parseDuration(value);
   if (ms === undefined || ms <= 0) throw new UsageError(`${flag}: expected a positive duration such as 24h, got ${JSON.stringify(value)}`);
   return ms;
-}
-
-async function readFlagFile(path: string, flag: string): Promise<string> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`${flag}: cannot read ${path}: ${(err as Error).message}`);
-  }
 }
 
 export async function startSecurity(store: Store, trustDomain: string, flags: SecurityFlags, log: Logger): Promise<Security> {

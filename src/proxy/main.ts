@@ -120,7 +120,7 @@ export async function runProxy(argv: string[]): Promise<void> {
     'plaintext-xds': { type: 'boolean' },
     'token-file': { type: 'string' },
   }, usage);
-  const xdsAuth = xdsCredentials({
+  const xdsAuth = await xdsCredentials({
     rootCertFile: values['xds-root-cert'], plaintext: values['plaintext-xds'] === true, tokenFile: values['token-file'], tokenEnv: process.env.WEFT_TOKEN,
   });
   const namespace = values.namespace ?? xdsAuth.token?.namespace ?? 'default';

@@ -3,9 +3,9 @@
 // root rotation reaches the xDS connection too) unless --plaintext-xds, and a workload token (--token-file or
 // WEFT_TOKEN) sent as a bearer token on the ADS stream. The token's claims (read, not verified: the
 // control plane verifies) give the proxy's namespace and service account when the flags do not.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as grpc from '@grpc/grpc-js';
-import { UsageError } from '../common/args.ts';
+import { readFlagFile, UsageError } from '../common/args.ts';
 
 export interface XdsCredentialOptions {
   rootCertFile: string | undefined;
@@ -61,14 +61,6 @@ export interface XdsCredentials {
 /** Where `weft control-plane` writes its trust bundle by default (its data directory is ./.weft). */
 export const defaultRootCertFile = '.weft/root-cert.pem';
 
-function readFlagFile(path: string, flag: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new UsageError(`${flag}: cannot read ${path}: ${(err as Error).message}`);
-  }
-}
-
 function tokenClaims(token: string): { namespace?: string; serviceAccount?: string } {
   const payload = token.split('.')[1];
   if (payload === undefined) throw new UsageError('the workload token is malformed (not a JWT); create one with `weft token create`');
@@ -83,7 +75,7 @@ function tokenClaims(token: string): { namespace?: string; serviceAccount?: stri
   }
 }
 
-export function xdsCredentials(options: XdsCredentialOptions): XdsCredentials {
+export async function xdsCredentials(options: XdsCredentialOptions): Promise<XdsCredentials> {
   let credentials: grpc.ChannelCredentials;
   let tls = false;
   let trust: XdsTrust | null = null;
@@ -95,11 +87,11 @@ export function xdsCredentials(options: XdsCredentialOptions): XdsCredentials {
     if (file === undefined) {
       throw new UsageError(`no trust bundle for the control plane's certificate: pass --xds-root-cert FILE (the control plane writes DATA-DIR/root-cert.pem; \`weft ca root\` prints it), or --plaintext-xds for a control plane started with --plaintext-xds or --demo`);
     }
-    trust = new XdsTrust(Buffer.from(readFlagFile(file, '--xds-root-cert')));
+    trust = new XdsTrust(Buffer.from(await readFlagFile(file, '--xds-root-cert')));
     credentials = grpc.experimental.createCertificateProviderChannelCredentials(trust, null, {});
     tls = true;
   }
-  const raw = options.tokenFile !== undefined ? readFlagFile(options.tokenFile, '--token-file') : options.tokenEnv;
+  const raw = options.tokenFile !== undefined ? await readFlagFile(options.tokenFile, '--token-file') : options.tokenEnv;
   const token = raw?.trim();
   if (token === undefined || token === '') return { credentials, trust, callMetadata: undefined, token: undefined, tls };
   const claims = tokenClaims(token);

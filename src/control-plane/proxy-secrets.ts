@@ -1,8 +1,8 @@
 // The SDS material each connected proxy gets: its workload certificate (issued by the certificate
 // authority for the proxy's identity, re-issued at about half its life) and the mesh's trust bundle.
-// Generation is synchronous and pure, issuance is not: material() answers from what has been issued
-// and starts an issuance when nothing is there yet; `changed` is called when new material is ready,
-// so the controller pushes again.
+// Generation is synchronous and pure, issuance is not: material() answers from what WorkloadCertificates
+// has issued and starts an issuance when nothing is there yet; `changed` is called when new material is
+// ready (a first certificate, or a rotated one), so the controller pushes again.
 import type { Logger } from '../common/log.ts';
 import type { CertificateAuthority, IssuedCertificate, WorkloadCertificates } from './ca/index.ts';
 import type { WorkloadSecretMaterial } from './generate/index.ts';
@@ -16,10 +16,8 @@ export class ProxySecrets {
   private readonly ca: CertificateAuthority;
   private readonly certificates: WorkloadCertificates;
   private readonly log: Logger;
-  private readonly issued = new Map<string, IssuedCertificate>();
   private readonly pending = new Set<string>();
   changed: () => void = () => {};
-  issuedCount = 0;
 
   constructor(ca: CertificateAuthority, certificates: WorkloadCertificates, log: Logger) {
     this.ca = ca;
@@ -30,7 +28,7 @@ export class ProxySecrets {
 
   /** The current material for an identity, or undefined while its first certificate is being issued. */
   material(identity: Identity): WorkloadSecretMaterial | undefined {
-    const cert = this.issued.get(keyOf(identity));
+    const cert = this.certificates.issued(identity);
     if (cert === undefined) {
       this.refresh(identity);
       return undefined;
@@ -44,11 +42,8 @@ export class ProxySecrets {
     if (this.pending.has(key)) return;
     this.pending.add(key);
     recordCertificateRequested();
-    this.certificates.current(identity).then((cert) => {
+    this.certificates.current(identity).then((cert: IssuedCertificate) => {
       this.pending.delete(key);
-      if (this.issued.get(key)?.serialNumber === cert.serialNumber) return;
-      this.issued.set(key, cert);
-      this.issuedCount++;
       recordCertificateIssued();
       this.log.info('workload certificate ready', { identity: cert.spiffeId, serial: cert.serialNumber, notAfter: cert.notAfter.toISOString() });
       this.changed();
@@ -61,8 +56,6 @@ export class ProxySecrets {
 
   /** Keeps only the identities still in use. */
   retain(identities: Identity[]): void {
-    const keep = new Set(identities.map(keyOf));
-    for (const key of [...this.issued.keys()]) if (!keep.has(key)) this.issued.delete(key);
     this.certificates.retain(identities);
   }
 }

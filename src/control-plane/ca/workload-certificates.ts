@@ -61,6 +61,11 @@ export class WorkloadCertificates {
     return entry.pending ?? this.#renew(entry);
   }
 
+  /** The identity's certificate issued so far, without starting an issuance; undefined before the first. */
+  issued(identity: WorkloadIdentity): IssuedCertificate | undefined {
+    return this.#entries.get(identityKey(identity))?.cert;
+  }
+
   /** Forgets every identity not listed (no proxy uses it any more), with its timer. */
   retain(identities: Iterable<WorkloadIdentity>): void {
     const keep = new Set<string>();

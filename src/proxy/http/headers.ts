@@ -189,15 +189,18 @@ function dropConnectionTokens(headers: string[], connection: string): string[] {
 /**
  * undici's raw response headers (Buffers, as received) → a flat [name, value, ...] list for
  * res.writeHead, names lower-cased, hop-by-hop headers and what Connection names removed. latin1
- * keeps every byte of a value as node:http will write it back.
+ * keeps every byte of a value as node:http will write it back. null for a response this proxy
+ * cannot relay faithfully: a transfer-encoding other than `chunked` (`gzip, chunked`: the body
+ * would go on still coded with nothing saying so), which Envoy answers with 502 too.
  */
-export function responseHeaders(raw: Buffer[]): string[] {
+export function responseHeaders(raw: Buffer[]): string[] | null {
   const headers: string[] = [];
   let connection: string | null = null;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i].toString('latin1').toLowerCase();
     if (hopByHop.has(name)) {
       if (name === 'connection') connection = raw[i + 1].toString('latin1');
+      else if (name === 'transfer-encoding' && raw[i + 1].toString('latin1').trim().toLowerCase() !== 'chunked') return null;
       continue;
     }
     headers.push(name, raw[i + 1].toString('latin1'));

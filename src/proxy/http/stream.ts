@@ -320,6 +320,9 @@ export class HttpStream implements RequestView, ParsedRequest {
     } else {
       if (this.owner.draining) headers.push('connection', 'close');
       (this.res as ServerResponse).writeHead(this.responseStatus, headers);
+      // node:http holds the head until the first body bytes: when none came with it (a long poll,
+      // server-sent events), it goes out on its own, as Envoy sends it.
+      if (local === null) process.nextTick(flushHeadOnly, this);
     }
     if (local !== null) {
       this.res.end(local);
@@ -338,4 +341,10 @@ export class HttpStream implements RequestView, ParsedRequest {
     this.complete = true;
     if (!h2.readableEnded) h2.resume();
   }
+}
+
+/** After the tick that wrote the response head: send it now if no body bytes followed it. */
+function flushHeadOnly(stream: HttpStream): void {
+  const res = stream.res as ServerResponse;
+  if (stream.responseBodyBytes === 0 && !res.writableEnded && !res.destroyed) res.flushHeaders();
 }

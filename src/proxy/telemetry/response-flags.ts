@@ -30,6 +30,8 @@ export const ResponseFlag = {
   FaultInjected: 1 << 12,
   /** UAEX: the request was denied by the external authorization service. */
   UnauthorizedExternalService: 1 << 13,
+  /** UPE: the upstream response was not valid HTTP (a protocol error). */
+  UpstreamProtocolError: 1 << 14,
 } as const;
 
 const shortNames: [number, string][] = [
@@ -47,6 +49,7 @@ const shortNames: [number, string][] = [
   [ResponseFlag.DelayInjected, 'DI'],
   [ResponseFlag.FaultInjected, 'FI'],
   [ResponseFlag.UnauthorizedExternalService, 'UAEX'],
+  [ResponseFlag.UpstreamProtocolError, 'UPE'],
 ];
 
 /** `UF,UT` as Envoy prints them, or `-` when no flag is set. */

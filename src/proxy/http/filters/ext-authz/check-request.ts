@@ -179,8 +179,14 @@ export class AuthzCheck implements PooledRequest {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
     if (statusCode < 200) return true;
+    const headers = responseHeaders(rawHeaders);
+    if (headers === null) {
+      // Not relayable (an unsupported transfer-encoding): the check failed.
+      this.onError();
+      return false;
+    }
     this.status = statusCode;
-    this.headers = responseHeaders(rawHeaders);
+    this.headers = headers;
     this.host!.recordResponse(statusCode);
     this.cluster!.stats.recordCode(statusCode);
     return true;

@@ -28,6 +28,7 @@ export const LocalReplyBody = {
   connectionFailure: Buffer.from(`${resetBefore}connection failure`),
   connectionTimeout: Buffer.from(`${resetBefore}connection timeout`),
   connectionTermination: Buffer.from(`${resetBefore}connection termination`),
+  protocolError: Buffer.from(`${resetBefore}protocol error`),
   overflow: Buffer.from(`${resetBefore}overflow`),
   noHealthyUpstream: Buffer.from('no healthy upstream'),
   timeout: Buffer.from('upstream request timeout'),
@@ -97,6 +98,8 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   /** Inside onHeaders: a filter resuming synchronously must not resume undici's parser re-entrantly. */
   inOnHeaders = false;
   resumedInOnHeaders = false;
+  /** The response could not be relayed (an unsupported transfer-encoding): the attempt fails with 502. */
+  protocolError = false;
 
   /** `body`: the request body on the plain path (the downstream request, or a mirror tee's main side); null with a retry state. */
   constructor(stream: HttpStream, route: Route, cluster: Cluster, host: Host, retry: RetryState | null, body: Readable | null) {
@@ -171,6 +174,14 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
 
   onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void): boolean {
     if (statusCode < 200) return true; // 1xx informational: not forwarded
+    const headers = responseHeaders(rawHeaders);
+    if (headers === null) {
+      // Not relayable: fail the attempt as a protocol error (onError), the connection with it.
+      this.protocolError = true;
+      if (this.abortUpstream !== null) this.abortUpstream(invalidResponse);
+      else this.onError(invalidResponse);
+      return false;
+    }
     this.host.recordResponse(statusCode);
     const retry = this.retry;
     if (retry !== null) {
@@ -185,7 +196,6 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     this.cluster.stats.recordCode(statusCode);
     const stream = this.stream;
     stream.responseStatus = statusCode;
-    const headers = responseHeaders(rawHeaders);
     if (stream.h2 !== null) {
       const slot = this.slot;
       stream.responseEndsAtHeaders = slot !== null && slot.http2 ? this.responseEndsAtHeaders : hasZeroContentLength(headers);
@@ -248,6 +258,12 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     if (retry !== null) {
       if (retry.onAttemptReset(this, this.connected ? ResetKind.Reset : ResetKind.ConnectFailure)) return;
       retry.onFinal();
+    }
+    if (this.protocolError || isProtocolError(err)) {
+      // Envoy: a response that is not valid HTTP/1.1 (smuggling attempts among them) is a 502.
+      this.cluster.stats.recordCode(502);
+      stream.sendLocalReply(502, LocalReplyBody.protocolError, ResponseFlag.UpstreamProtocolError);
+      return;
     }
     this.cluster.stats.recordCode(503);
     if (!this.connected) {
@@ -349,4 +365,11 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     else if (this.abortUpstream !== null) this.abortUpstream(cancelled);
     // else: still connecting; onConnect aborts it.
   }
+}
+
+const invalidResponse = new Error('upstream response with an unsupported transfer-encoding');
+
+/** undici's errors for bytes that are not a valid HTTP/1.1 response (llhttp's, and a body longer or shorter than its content-length). */
+function isProtocolError(err: Error): boolean {
+  return err.name === 'HTTPParserError' || (err as { code?: string }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
 }

@@ -83,16 +83,24 @@ export function subjectAltNames(cert: PeerCertificate): { type: SanType; value: 
   return out;
 }
 
+/** localPrincipal per socket: node decodes the whole certificate on every getCertificate() call. */
+const ownPrincipals = new WeakMap<object, string>();
+
 /**
  * This proxy's own identity on a TLS connection it accepted: the first URI SAN of the certificate it
- * presented (a mesh workload's SPIFFE id); '' for plaintext or a certificate without one.
+ * presented (a mesh workload's SPIFFE id); '' for plaintext or a certificate without one. A connection
+ * keeps the certificate it was accepted with, so the answer is worked out once per connection.
  */
 export function localPrincipal(socket: object): string {
+  const known = ownPrincipals.get(socket);
+  if (known !== undefined) return known;
   const tlsSocket = socket as Partial<TLSSocket>;
   if (typeof tlsSocket.getCertificate !== 'function') return '';
   const cert = tlsSocket.getCertificate();
   if (cert === null || typeof cert !== 'object' || !('subjectaltname' in cert)) return '';
-  return subjectAltNames(cert as PeerCertificate).find((san) => san.type === 'URI')?.value ?? '';
+  const principal = subjectAltNames(cert as PeerCertificate).find((san) => san.type === 'URI')?.value ?? '';
+  ownPrincipals.set(socket, principal);
+  return principal;
 }
 
 /** Whether a certificate passes the matchers (no matchers: every certificate does). */

@@ -14,10 +14,10 @@ const layer = (files, forbidden, why) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'src/xds/generated/**', 'dashboard/dist/**'] },
+  { ignores: ['node_modules/**', 'src/xds/generated/**', 'dashboard/dist/**', 'dist/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
-  { files: ['bin/**'], languageOptions: { globals: { process: 'readonly' } } },
+  { files: ['bin/**'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },
   {
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -2,28 +2,40 @@
 // plane, follows the names it implies (EDS for EDS clusters, RDS for the listeners' route names, SDS
 // for the secrets the clusters' and listeners' TLS contexts name), and answers /ready and /config_dump.
 import { TypeUrl, type ResourceTypeUrl } from '../xds/type-urls.ts';
-import type { DataPlane } from './data-plane.ts';
 import type { XdsClient } from './xds-client/xds-client.ts';
 import { redactSecret, secretNamesOf } from './tls/secret-references.ts';
 
 type Resource = Record<string, unknown>;
 
+/**
+ * What the config state drives: a DataPlane on this thread, or (--concurrency N) the workers' pool,
+ * whose updates resolve once every worker has applied them. A refusal is a ConfigRejectedError (NACK).
+ */
+export interface ConfigurableDataPlane {
+  updateSecrets(secrets: object[]): void | Promise<void>;
+  updateClusters(clusters: object[]): void | Promise<void>;
+  updateEndpoints(assignments: object[]): void | Promise<void>;
+  updateListeners(listeners: object[]): Promise<void>;
+  updateRoutes(routeConfigs: object[]): void | Promise<void>;
+  listenerAddresses(): { name: string; address: string; port: number }[];
+}
+
 export class ProxyConfigState {
-  private readonly dataPlane: DataPlane;
+  private readonly dataPlane: ConfigurableDataPlane;
   private readonly accepted = new Map<ResourceTypeUrl, { resources: Resource[]; at: Date }>();
   private edsNames: string[] = [];
   private rdsNames: string[] = [];
   private clusterSecretNames: string[] = [];
   private listenerSecretNames: string[] = [];
 
-  constructor(dataPlane: DataPlane) {
+  constructor(dataPlane: ConfigurableDataPlane) {
     this.dataPlane = dataPlane;
   }
 
   async apply(typeUrl: ResourceTypeUrl, resources: Resource[], xds: XdsClient): Promise<void> {
     switch (typeUrl) {
       case TypeUrl.Cluster:
-        this.dataPlane.updateClusters(resources);
+        await this.dataPlane.updateClusters(resources);
         this.edsNames = resources.filter((c) => c.type === 'EDS').map(edsServiceName);
         xds.subscribe(TypeUrl.ClusterLoadAssignment, this.edsNames);
         this.clusterSecretNames = resources.flatMap(secretNamesOf);
@@ -31,7 +43,7 @@ export class ProxyConfigState {
         break;
       case TypeUrl.ClusterLoadAssignment:
         resources = this.merge(typeUrl, 'cluster_name', resources, this.edsNames);
-        this.dataPlane.updateEndpoints(resources);
+        await this.dataPlane.updateEndpoints(resources);
         break;
       case TypeUrl.Listener:
         await this.dataPlane.updateListeners(resources);
@@ -42,11 +54,11 @@ export class ProxyConfigState {
         break;
       case TypeUrl.RouteConfiguration:
         resources = this.merge(typeUrl, 'name', resources, this.rdsNames);
-        this.dataPlane.updateRoutes(resources);
+        await this.dataPlane.updateRoutes(resources);
         break;
       case TypeUrl.Secret:
         resources = this.merge(typeUrl, 'name', resources, this.secretNames());
-        this.dataPlane.updateSecrets(resources);
+        await this.dataPlane.updateSecrets(resources);
         break;
       default:
         throw new Error(`resources of type ${typeUrl} are not supported by this proxy`);

@@ -26,6 +26,8 @@ export type DataPlaneOptions = {
   maxIdleConnectionsPerEndpoint?: number;
   /** The proxy's own xDS node (id and metadata), for telemetry. */
   node?: ProxyNodeInfo;
+  /** Bind listeners with SO_REUSEPORT (each data-plane worker of --concurrency N binds every listener's port). */
+  reusePort?: boolean;
 };
 
 export class DataPlane {
@@ -51,6 +53,7 @@ export class DataPlane {
       reserved: options.reservedListeners ?? new Map(),
       drainTimeoutMs: options.drainTimeoutMs ?? 5000,
       secrets: this.secrets,
+      ...(options.reusePort === true ? { reusePort: true } : {}),
       ...(options.node ? { node: options.node } : {}),
     };
     this.listeners = new ListenerManager(listenerOptions);

@@ -1,20 +1,21 @@
 // `weft proxy`: the sidecar. Reserves its ports, announces itself to the control plane over ADS,
 // applies what it receives to the data plane, and serves the admin port.
 import { createServer, type Server } from 'node:net';
-import { collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parseFlags, parseHostPort, UsageError } from '../common/args.ts';
 import { createLogger } from '../common/log.ts';
 import { encodeProxyMetadata, type InboundPort, type OutboundTcpPort } from '../xds/node-metadata.ts';
 import { fromStruct } from '../xds/struct.ts';
 import { ProxyAdminServer } from './admin/admin-server.ts';
-import { ProxyConfigState } from './config-state.ts';
-import { DataPlane } from './data-plane.ts';
-import { ProxyStats } from './telemetry/stats.ts';
+import { ProxyConfigState, type ConfigurableDataPlane } from './config-state.ts';
+import type { SecretStore } from './tls/secret-store.ts';
 import { registerXdsMetrics } from './telemetry/xds-metrics.ts';
 import { XdsClient } from './xds-client/xds-client.ts';
 import { xdsCredentials } from './xds-credentials.ts';
 import { closeAccessLogWriters } from './telemetry/access-log/writer.ts';
 import { TypeUrl } from '../xds/type-urls.ts';
+import { releaseSharedPort, reserveSharedPort } from './workers/shared-ports.ts';
+import type { WorkerPool } from './workers/worker-pool.ts';
 
 export const usage = `Usage: weft proxy [flags]
 
@@ -42,6 +43,10 @@ Flags:
   --admin-address HOST:PORT   admin port: /ready /config_dump /stats/prometheus POST /drain (default 127.0.0.1:15000)
   --node-id ID                xDS node id (default: WORKLOAD.NAMESPACE-PID)
   --drain-timeout-ms N        on SIGTERM, wait this long for connections to finish (default 5000)
+  --concurrency N             data-plane worker threads, each with its own event loop, all accepting on every
+                              listener port (SO_REUSEPORT); the main thread keeps the xDS stream and the admin
+                              port. Default 1: one thread, no workers. A worker that dies ends the proxy
+                              (exit code 1) for its supervisor to restart
   --xds-root-cert FILE        trust bundle to verify the control plane's TLS certificate with
                               (default .weft/root-cert.pem when it exists)
   --plaintext-xds             connect to a control plane that serves ADS without TLS (--demo)
@@ -90,6 +95,18 @@ function parseLocality(value: string | undefined): { region: string; zone: strin
   return { region: parts[0], zone: parts[1] ?? '', sub_zone: parts[2] ?? '' };
 }
 
+function parseConcurrency(value: string | undefined): number {
+  if (value === undefined) return 1;
+  const n = Number(value);
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(n) || n < 1 || n > 1024) {
+    throw new UsageError(`--concurrency: expected a number of data-plane worker threads from 1 to 1024, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+/** What main drives: the config updates, drain and close, and the SDS secrets in force. */
+type ProxyDataPlane = ConfigurableDataPlane & { readonly secrets: SecretStore; drain(): Promise<void>; close(): Promise<void> };
+
 async function reserve(host: string, port: number): Promise<Server> {
   const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
   await new Promise<void>((resolve, reject) => {
@@ -119,7 +136,11 @@ export async function runProxy(argv: string[]): Promise<void> {
     'xds-root-cert': { type: 'string' },
     'plaintext-xds': { type: 'boolean' },
     'token-file': { type: 'string' },
+    concurrency: { type: 'string' },
   }, usage);
+  const concurrency = parseConcurrency(values.concurrency);
+  // With workers, the ports are held only until every worker has bound them too (SO_REUSEPORT).
+  const reservePort = concurrency > 1 ? reserveSharedPort : reserve;
   const xdsAuth = await xdsCredentials({
     rootCertFile: values['xds-root-cert'], plaintext: values['plaintext-xds'] === true, tokenFile: values['token-file'], tokenEnv: process.env.WEFT_TOKEN,
   });
@@ -136,7 +157,7 @@ export async function runProxy(argv: string[]): Promise<void> {
   const reserved = new Map<number, Server>();
   const inbound: InboundPort[] = [];
   for (const spec of parseInbound(values.inbound ?? [])) {
-    const server = await reserve(address, spec.port);
+    const server = await reservePort(address, spec.port);
     const port = (server.address() as { port: number }).port;
     reserved.set(port, server);
     inbound.push({ servicePort: spec.servicePort, appPort: spec.appPort, port });
@@ -144,29 +165,49 @@ export async function runProxy(argv: string[]): Promise<void> {
   let outboundPort: number | undefined;
   const gateway = values.gateway === true;
   if (!values['no-outbound'] && !gateway) {
-    const server = await reserve('127.0.0.1', Number(values['outbound-port'] ?? 15001));
+    const server = await reservePort('127.0.0.1', Number(values['outbound-port'] ?? 15001));
     outboundPort = (server.address() as { port: number }).port;
     reserved.set(outboundPort, server);
   }
 
   const outboundTcp: OutboundTcpPort[] = [];
   for (const spec of parseOutboundTcp(values['outbound-tcp'] ?? [])) {
-    const server = await reserve('127.0.0.1', spec.port);
+    const server = await reservePort('127.0.0.1', spec.port);
     const port = (server.address() as { port: number }).port;
     reserved.set(port, server);
     outboundTcp.push({ servicePort: spec.servicePort, port });
   }
   const locality = parseLocality(values.locality);
 
-  const stats = new ProxyStats();
   const nodeMetadata = encodeProxyMetadata({
     namespace, workloadName, labels, serviceAccount, address, outboundPort, inbound, outboundTcp,
     ...(gateway ? { gateway } : {}),
   });
-  const dataPlane = new DataPlane({
-    logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved,
-    node: { id: nodeId, metadata: fromStruct(nodeMetadata) },
-  });
+  const node = { id: nodeId, metadata: fromStruct(nodeMetadata) };
+  // The main thread's registry: the data plane's metrics too with one thread; with workers, the xDS and
+  // process metrics only (the workers' are summed in at scrape time).
+  let registry: Registry;
+  let dataPlane: ProxyDataPlane;
+  let workers: WorkerPool | null = null;
+  if (concurrency === 1) {
+    const [{ DataPlane }, { ProxyStats }] = await Promise.all([import('./data-plane.ts'), import('./telemetry/stats.ts')]);
+    const stats = new ProxyStats();
+    registry = stats.registry;
+    dataPlane = new DataPlane({ logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved, node });
+  } else {
+    const { WorkerPool } = await import('./workers/worker-pool.ts');
+    registry = new Registry();
+    workers = new WorkerPool({
+      concurrency, logger: log.child({ module: 'workers' }), nodeId, nodeMetadata: node.metadata,
+      reserved: [...reserved].map(([port, server]) => ({ host: (server.address() as { address: string }).address, port })),
+      onFatal: () => process.exit(1),
+    });
+    await workers.start();
+    await Promise.all([...reserved.values()].map(releaseSharedPort));
+    reserved.clear();
+    dataPlane = workers;
+    log.info('data-plane workers started', { concurrency });
+  }
   const config = new ProxyConfigState(dataPlane);
   const xds: XdsClient = new XdsClient({
     address: values['xds-address'] ?? '127.0.0.1:15010',
@@ -181,9 +222,9 @@ export async function runProxy(argv: string[]): Promise<void> {
     credentials: xdsAuth.credentials,
     ...(xdsAuth.callMetadata ? { callMetadata: xdsAuth.callMetadata } : {}),
   });
-  registerXdsMetrics(stats.registry, xds);
+  registerXdsMetrics(registry, xds);
   // Node.js process metrics (process_*, nodejs_*): what Istio's dashboards read from go_* and container_*.
-  collectDefaultMetrics({ register: stats.registry });
+  collectDefaultMetrics({ register: registry });
 
   let draining = false;
   const drain = () => {
@@ -196,9 +237,13 @@ export async function runProxy(argv: string[]): Promise<void> {
   const adminServer = new ProxyAdminServer({
     ready: () => (draining ? { ready: false, reason: 'draining' } : config.ready()),
     configDump: () => config.dump(xds),
-    serverInfo: () => ({ node: nodeId, state: draining ? 'DRAINING' : config.ready().ready ? 'LIVE' : 'INITIALIZING', xds: xds.stats, uptimeSeconds: Math.round(process.uptime()) }),
+    serverInfo: async () => ({
+      node: nodeId, state: draining ? 'DRAINING' : config.ready().ready ? 'LIVE' : 'INITIALIZING', xds: xds.stats, uptimeSeconds: Math.round(process.uptime()),
+      concurrency, ...(workers !== null ? { workers: await workers.info() } : {}),
+    }),
     drain: async () => { void drain(); },
-    registry: stats.registry,
+    registry,
+    ...(workers !== null ? { scrape: () => workers.registry(registry) } : {}),
   });
   const adminPort = await adminServer.listen(admin.port, admin.host);
   let announced = false;

@@ -9,6 +9,8 @@ export interface ProxyAdminSource {
   serverInfo(): unknown;
   drain(): Promise<void>;
   registry: Registry;
+  /** The registry to scrape, when it is not `registry` itself (the workers' metrics summed, with --concurrency). */
+  scrape?: () => Promise<Registry>;
 }
 
 export class ProxyAdminServer {
@@ -45,10 +47,11 @@ async function handle(source: ProxyAdminSource, req: IncomingMessage, res: Serve
     return send(res, 200, 'application/json', JSON.stringify(source.configDump(), null, 2) + '\n');
   }
   if (method === 'GET' && path === '/server_info') {
-    return send(res, 200, 'application/json', JSON.stringify(source.serverInfo(), null, 2) + '\n');
+    return send(res, 200, 'application/json', JSON.stringify(await source.serverInfo(), null, 2) + '\n');
   }
   if (method === 'GET' && (path === '/stats/prometheus' || path === '/metrics')) {
-    return send(res, 200, source.registry.contentType, await source.registry.metrics());
+    const registry = source.scrape ? await source.scrape() : source.registry;
+    return send(res, 200, registry.contentType, await registry.metrics());
   }
   if (method === 'POST' && (path === '/drain' || path === '/drain_listeners')) {
     await source.drain();

@@ -37,6 +37,11 @@ export type ListenerManagerOptions = {
   /** Already-listening servers by port, adopted instead of binding (each at most once). */
   reserved: Map<number, net.Server>;
   drainTimeoutMs: number;
+  /**
+   * Bind with SO_REUSEPORT: several data-plane workers (--concurrency) each bind every listener's port
+   * and the kernel spreads new connections over them.
+   */
+  reusePort?: boolean;
 };
 
 type Plan =
@@ -222,7 +227,7 @@ export class ListenerManager {
       server.once('error', (err: NodeJS.ErrnoException) => {
         reject(new ConfigRejectedError(`Listener ${spec.name}: cannot bind ${spec.address}:${spec.port}: ${err.code ?? err.message}`));
       });
-      server.listen({ host: spec.address, port: spec.port }, () => {
+      server.listen({ host: spec.address, port: spec.port, ...(this.options.reusePort === true ? { reusePort: true } : {}) }, () => {
         server.removeAllListeners('error');
         resolve(server);
       });

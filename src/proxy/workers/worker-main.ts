@@ -1,0 +1,94 @@
+// A data-plane worker (`weft proxy --concurrency N`, N > 1): one DataPlane on its own thread and event
+// loop. It binds the proxy's reserved ports with SO_REUSEPORT (the kernel spreads new connections over
+// every worker bound to a port), then applies what the main thread sends: xDS updates, drain, close,
+// and requests for its metrics. It loads only the data plane: no xDS client, gRPC or protos.
+import net from 'node:net';
+import { parentPort, threadId, workerData } from 'node:worker_threads';
+import { Counter } from 'prom-client';
+import { createLogger } from '../../common/log.ts';
+import { ConfigRejectedError, DataPlane, type DataPlaneOptions } from '../data-plane.ts';
+import { closeAccessLogWriters } from '../telemetry/access-log/writer.ts';
+import { ProxyStats } from '../telemetry/stats.ts';
+import type { ReservedPort, WorkerInfo, WorkerInit, WorkerReply, WorkerRequest, WorkerStarted } from './messages.ts';
+
+const init = workerData as WorkerInit;
+const port = parentPort!;
+const log = createLogger({ fields: { component: 'proxy', proxy: init.nodeId, worker: init.index } });
+const stats = new ProxyStats();
+
+/** Connections this worker accepted, over all listeners: shows how the kernel spreads them. */
+function acceptedConnections(): number {
+  let total = 0;
+  for (const s of stats.listeners.values()) total += s.downstreamCxTotal;
+  return total;
+}
+
+new Counter({
+  name: 'weft_worker_downstream_cx_total', help: 'Connections accepted by each data-plane worker (--concurrency)',
+  labelNames: ['worker'], registers: [stats.registry],
+  collect(this: Counter<string>) {
+    this.reset();
+    this.inc({ worker: String(init.index) }, acceptedConnections());
+  },
+});
+
+function bindShared(p: ReservedPort): Promise<net.Server> {
+  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host: p.host, port: p.port, reusePort: true }, () => {
+      server.removeListener('error', reject);
+      resolve(server);
+    });
+  });
+}
+
+async function start(): Promise<DataPlane> {
+  const reserved = new Map<number, net.Server>();
+  for (const p of init.reserved) reserved.set(p.port, await bindShared(p));
+  // reusePort: listeners on ports the main thread did not reserve (a gateway's) are bound by every worker too.
+  const options: DataPlaneOptions = {
+    logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved, reusePort: true,
+    node: { id: init.nodeId, metadata: init.nodeMetadata },
+  };
+  return new DataPlane(options);
+}
+
+async function handle(dataPlane: DataPlane, req: WorkerRequest): Promise<unknown> {
+  switch (req.op) {
+    case 'update':
+      switch (req.kind) {
+        case 'secrets': dataPlane.updateSecrets(req.resources); return undefined;
+        case 'clusters': dataPlane.updateClusters(req.resources); return undefined;
+        case 'endpoints': dataPlane.updateEndpoints(req.resources); return undefined;
+        case 'routes': dataPlane.updateRoutes(req.resources); return undefined;
+        case 'listeners': await dataPlane.updateListeners(req.resources); return dataPlane.listenerAddresses();
+      }
+      break;
+    case 'drain': await dataPlane.drain(); return undefined;
+    case 'close':
+      await dataPlane.close();
+      await closeAccessLogWriters();
+      return undefined;
+    case 'metrics': return stats.registry.getMetricsAsJSON();
+    case 'info': {
+      const info: WorkerInfo = { index: init.index, threadId, downstreamCxTotal: acceptedConnections(), heapUsedBytes: process.memoryUsage().heapUsed };
+      return info;
+    }
+  }
+  throw new Error(`unknown request ${JSON.stringify(req)}`);
+}
+
+start().then((dataPlane) => {
+  port.on('message', (req: WorkerRequest) => {
+    handle(dataPlane, req).then(
+      (value) => port.postMessage({ id: req.id, ok: true, value } satisfies WorkerReply),
+      (err: unknown) => port.postMessage({
+        id: req.id, ok: false, error: err instanceof Error ? err.message : String(err), rejected: err instanceof ConfigRejectedError,
+      } satisfies WorkerReply),
+    );
+  });
+  port.postMessage({ started: true } satisfies WorkerStarted);
+}, (err: unknown) => {
+  port.postMessage({ started: false, error: err instanceof Error ? err.message : String(err) } satisfies WorkerStarted);
+});

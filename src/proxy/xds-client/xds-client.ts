@@ -6,7 +6,7 @@
 // accepted config and reconnects with backoff.
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../common/log.ts';
-import { adsServiceClient } from '../../xds/protos.ts';
+import { adsClient } from '../../xds/ads-codec.ts';
 import type { Struct } from '../../xds/struct.ts';
 import { pushOrder, shortTypeName, TypeUrl, type ResourceTypeUrl } from '../../xds/type-urls.ts';
 import { weftVersion } from '../../common/version.ts';
@@ -74,7 +74,7 @@ export class XdsClient {
     this.apply = options.apply;
     this.log = options.logger;
     this.callMetadata = options.callMetadata ?? null;
-    const Ads = adsServiceClient();
+    const Ads = adsClient();
     this.client = new Ads(this.address, options.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.keepalive_time_ms': 30_000,
       'grpc.initial_reconnect_backoff_ms': 100,

@@ -6,9 +6,10 @@
 // The collector is a cluster like any other: each span is sent to an endpoint the cluster's balancer
 // picks when the span is queued (the cluster set of the request, so a config swap is seen at once);
 // spans are grouped by endpoint URL at flush time, one exporter per URL.
+//
+// The exporter packages (and what they pull in) are loaded on the first export: a proxy that never
+// traces never holds them in memory.
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { ZipkinExporter } from '@opentelemetry/exporter-zipkin';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../../common/log.ts';
@@ -154,17 +155,15 @@ export class SpanSink {
       };
       const timer = setTimeout(() => settle(new Error(`no answer from ${url} within ${this.timeoutMs} ms`)), this.timeoutMs);
       timer.unref();
-      try {
-        this.exporter(url).export(batch, (result: ExportResult) => {
+      exporterClasses().then((classes) => {
+        this.exporter(url, classes).export(batch, (result: ExportResult) => {
           settle(result.code === ExportResultCode.SUCCESS ? null : result.error ?? new Error('export failed'));
         });
-      } catch (err) {
-        settle(err as Error);
-      }
+      }).catch((err: Error) => settle(err));
     });
   }
 
-  private exporter(url: string): SpanExporter {
+  private exporter(url: string, { OTLPTraceExporter, ZipkinExporter }: ExporterClasses): SpanExporter {
     let exporter = this.exporters.get(url);
     if (exporter !== undefined) return exporter;
     if (this.exporters.size >= maxExporters) {
@@ -193,6 +192,19 @@ export class SpanSink {
     this.lastErrorLog = now;
     this.errorsSinceLog = 0;
   }
+}
+
+type ExporterClasses = {
+  OTLPTraceExporter: typeof import('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter;
+  ZipkinExporter: typeof import('@opentelemetry/exporter-zipkin').ZipkinExporter;
+};
+let loading: Promise<ExporterClasses> | null = null;
+
+/** The OpenTelemetry exporters, imported once, when the first batch of spans is exported. */
+function exporterClasses(): Promise<ExporterClasses> {
+  loading ??= Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/exporter-zipkin')])
+    .then(([otlp, zipkin]) => ({ OTLPTraceExporter: otlp.OTLPTraceExporter, ZipkinExporter: zipkin.ZipkinExporter }));
+  return loading;
 }
 
 const sinks = new WeakMap<ProxyStats, Map<string, SpanSink>>();

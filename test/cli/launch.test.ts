@@ -65,7 +65,7 @@ describe('the sidecar\'s V8 flags', () => {
         await new Promise((resolve) => setTimeout(resolve, 100));
         cmdline = (await readFile(`/proc/${child.pid}/cmdline`, 'utf8').catch(() => '')).split('\0').join(' ');
       }
-      assert.match(cmdline, /--max-semi-space-size=4 .*weft\.js proxy --xds-address/);
+      assert.match(cmdline, /--max-semi-space-size=8 .*weft\.js proxy --xds-address/);
     } finally {
       child.kill('SIGKILL');
     }

@@ -1,24 +1,24 @@
-// HAProxy as a baseline proxy: one process per hop, `nbthread 1`, HTTP mode, keep-alive on both sides
+// HAProxy as the baseline proxy: one process per hop, `nbthread 1`, HTTP mode, keep-alive on both sides
 // and idle server connections shared between clients (`http-reuse always`), like a sidecar's pool.
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+// Three shapes: a single proxy (HTTP/1.1 and h2c listeners), a pair in plaintext, and a pair whose
+// hops talk mutual TLS (the client hop verifies the server's certificate and name, the server hop
+// requires a client certificate), the baseline for Weft's mTLS pair.
+import { spawnSync } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { stopProcess, waitFor, type ManagedProcess } from '../test/harness/process.ts';
-import { pinProcess } from './cpu-pinning.ts';
 import { answers } from './probe.ts';
+import type { Certificates } from './certs.ts';
+import { accepts, startExternalProxy, type ExternalProxy } from './external-proxy.ts';
+import { serviceHost } from './service.ts';
 
-/** `haproxy -v`'s first line, or null when HAProxy is not installed. */
+/** `haproxy -v`'s version, or null when HAProxy is not installed. */
 export function haproxyVersion(): string | null {
   const r = spawnSync('haproxy', ['-v'], { encoding: 'utf8' });
   if (r.status !== 0 || !r.stdout) return null;
   return /version (\S+)/.exec(r.stdout)?.[1] ?? r.stdout.split('\n')[0];
 }
 
-export function haproxyConfig(port: number, serverPort: number): string {
-  return `global
+const defaults = `global
   nbthread 1
   maxconn 4096
 
@@ -30,76 +30,71 @@ defaults
   timeout client 120s
   timeout server 120s
   timeout http-keep-alive 120s
+`;
 
+/** The lines that differ between hops: what the frontend binds and how the backend reaches its server. */
+export interface HopShape { binds: string[]; server: string }
+
+export function haproxyConfig(shape: HopShape): string {
+  return `${defaults}
 frontend bench
-  bind 127.0.0.1:${port}
-  default_backend upstream
+${shape.binds.map((b) => `  bind ${b}`).join('\n')}
+  default_backend next
 
-backend upstream
-  server upstream 127.0.0.1:${serverPort}
+backend next
+  server next ${shape.server}
 `;
 }
 
-/** A port the OS just handed out and released (HAProxy cannot report a port it picked itself). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
+async function startHop(name: string, cpus: string | null, ports: number,
+  shape: (ports: number[]) => HopShape, serving: (ports: number[]) => Promise<boolean>): Promise<ExternalProxy> {
+  return startExternalProxy({
+    name, command: 'haproxy', ports, cpus, serving,
+    configure: async (dir, p) => {
+      const config = join(dir, 'haproxy.cfg');
+      await writeFile(config, haproxyConfig(shape(p)));
+      return ['-db', '-f', config];
+    },
+  });
 }
 
-export interface HaproxyHop { proc: ManagedProcess<{ port: number }>; port: number; dir: string }
+const answersOn = (ports: number[]): Promise<boolean> => answers(ports[0], serviceHost);
 
-/** Starts one HAProxy process listening on a fresh port and forwarding to 127.0.0.1:serverPort. */
-async function startHop(name: string, serverPort: number, cpus: string | null): Promise<HaproxyHop> {
-  const dir = await mkdtemp(join(tmpdir(), 'weft-bench-haproxy-'));
+/** One HAProxy in front of the upstream: ports[0] speaks HTTP/1.1, ports[1] h2c (prior knowledge). */
+export function startHaproxySingle(upstreamPort: number, cpus: string | null): Promise<ExternalProxy> {
+  return startHop('haproxy single', cpus, 2,
+    ([h1, h2]) => ({ binds: [`127.0.0.1:${h1}`, `127.0.0.1:${h2} proto h2`], server: `127.0.0.1:${upstreamPort}` }), answersOn);
+}
+
+/** Two HAProxies in a row, plaintext; the first one is where clients send. */
+export async function startHaproxyPair(upstreamPort: number, cpus: string | null): Promise<ExternalProxy[]> {
+  const server = await startHop('haproxy pair 2/2', cpus, 1,
+    ([p]) => ({ binds: [`127.0.0.1:${p}`], server: `127.0.0.1:${upstreamPort}` }), answersOn);
   try {
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      const config = join(dir, 'haproxy.cfg');
-      await writeFile(config, haproxyConfig(port, serverPort));
-      const child = spawn('haproxy', ['-db', '-f', config], { stdio: ['ignore', 'ignore', 'pipe'] });
-      const logs: string[] = [];
-      createInterface({ input: child.stderr! }).on('line', (line) => { logs.push(line); if (logs.length > 200) logs.shift(); });
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-      const proc: ManagedProcess<{ port: number }> = { name, child, pid: child.pid!, ready: { port }, logs, exited };
-      const exitedEarly = (): boolean => child.exitCode !== null || child.signalCode !== null;
-      // Another process may take the port between freePort() and HAProxy's bind: then HAProxy exits
-      // and we try again with another port.
-      const state = await waitFor(`${name} serving on port ${port}`,
-        async () => (exitedEarly() ? 'exited' : (await answers(port, 'upstream:9080')) && 'up'), 10_000)
-        .catch(async (err: Error) => { await stopProcess(proc); throw err; });
-      if (state === 'up') {
-        pinProcess(proc.pid, cpus);
-        return { proc, port, dir };
-      }
-      if (attempt === 3) throw new Error(`${name} exited before it served; logs:\n${logs.join('\n')}`);
-    }
+    const client = await startHop('haproxy pair 1/2', cpus, 1,
+      ([p]) => ({ binds: [`127.0.0.1:${p}`], server: `127.0.0.1:${server.ports[0]}` }), answersOn);
+    return [client, server];
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await server.stop();
     throw err;
   }
 }
 
-export async function stopHop(hop: HaproxyHop): Promise<void> {
-  await stopProcess(hop.proc);
-  await rm(hop.dir, { recursive: true, force: true });
-}
-
-/** `hops` HAProxy processes chained in front of the upstream; the first one is where clients send. */
-export async function startHaproxyChain(hops: number, upstreamPort: number, cpus: string | null): Promise<HaproxyHop[]> {
-  const chain: HaproxyHop[] = [];
+/** Two HAProxies in a row talking mutual TLS to each other (keep-alive, so handshakes are rare). */
+export async function startHaproxyMtlsPair(upstreamPort: number, cpus: string | null, certs: Certificates): Promise<ExternalProxy[]> {
+  const server = await startHop('haproxy mTLS pair 2/2', cpus, 1, ([p]) => ({
+    binds: [`127.0.0.1:${p} ssl crt ${certs.serverPem} ca-file ${certs.caFile} verify required`],
+    server: `127.0.0.1:${upstreamPort}`,
+  }), ([p]) => accepts(p));
   try {
-    let next = upstreamPort;
-    for (let i = hops; i >= 1; i--) {
-      const hop = await startHop(`haproxy ${i}/${hops}`, next, cpus);
-      chain.unshift(hop);
-      next = hop.port;
-    }
-    return chain;
+    const client = await startHop('haproxy mTLS pair 1/2', cpus, 1, ([p]) => ({
+      binds: [`127.0.0.1:${p}`],
+      server: `127.0.0.1:${server.ports[0]} ssl verify required ca-file ${certs.caFile} crt ${certs.clientPem} `
+        + `sni str(${certs.serverName}) verifyhost ${certs.serverName}`,
+    }), answersOn);
+    return [client, server];
   } catch (err) {
-    await Promise.all(chain.map(stopHop));
+    await server.stop();
     throw err;
   }
 }

@@ -1,15 +1,25 @@
-// One keep-alive connection of the load generator: an undici Client (pipelining 1) and the dispatch
-// handler of its single request in flight. The handler object is reused for every request.
+// One connection of the load generator, whatever its protocol: one request in flight at a time.
+// HTTP/1.1: an undici Client (pipelining 1) and the dispatch handler of its request in flight, reused
+// for every request. HTTP/2 (h2c): load-connection-h2.ts.
 import { Client, type Dispatcher } from 'undici';
 
 export type Completion = (connection: LoadConnection, ok: boolean) => void;
 
-export class LoadConnection implements Dispatcher.DispatchHandler {
-  readonly client: Client;
-  readonly options: Dispatcher.DispatchOptions;
+export interface LoadConnection {
   /** Called when the request in flight ends; the generator swaps it between phases. */
   completed: Completion;
   /** When the request was meant to be sent (open loop) or was sent (closed loop), performance.now() ms. */
+  intended: number;
+  sentAt: number;
+  measured: boolean;
+  send(intended: number, measured: boolean): void;
+  close(): Promise<void>;
+}
+
+export class LoadConnectionH1 implements LoadConnection, Dispatcher.DispatchHandler {
+  readonly client: Client;
+  readonly options: Dispatcher.DispatchOptions;
+  completed: Completion;
   intended: number;
   sentAt: number;
   measured: boolean;
@@ -40,6 +50,10 @@ export class LoadConnection implements Dispatcher.DispatchHandler {
     this.measured = measured;
     this.status = 0;
     this.client.dispatch(this.options, this);
+  }
+
+  close(): Promise<void> {
+    return this.client.destroy();
   }
 
   onConnect(): void {}

@@ -9,15 +9,17 @@
 // (no coordinated omission). Closed loop: each connection sends its next request when the previous
 // reply ends; the count of replies in the window gives the throughput.
 import { LatencyRecorder } from './latency-recorder.ts';
-import { LoadConnection, type Completion } from './load-connection.ts';
+import { LoadConnectionH1, type Completion, type LoadConnection } from './load-connection.ts';
+import { LoadConnectionH2 } from './load-connection-h2.ts';
 import type { LoadResult, LoadSpec } from './load-spec.ts';
 import { idlePriority, pinProcess } from './cpu-pinning.ts';
 
 const say = (message: object): void => { process.stdout.write(`${JSON.stringify(message)}\n`); };
 
 function connect(spec: LoadSpec, completed: Completion): LoadConnection[] {
+  const Connection = spec.protocol === 'h2' ? LoadConnectionH2 : LoadConnectionH1;
   return Array.from({ length: spec.connections },
-    () => new LoadConnection(spec.origin, spec.host, spec.path, spec.timeoutMs, completed));
+    () => new Connection(spec.origin, spec.host, spec.path, spec.timeoutMs, completed));
 }
 
 /** One request on every connection so that all of them are open before anything is measured. */
@@ -37,7 +39,7 @@ async function warmConnections(spec: LoadSpec): Promise<LoadConnection[]> {
 }
 
 async function closeAll(connections: LoadConnection[]): Promise<void> {
-  await Promise.all(connections.map((c) => c.client.destroy()));
+  await Promise.all(connections.map((c) => c.close()));
 }
 
 async function openLoop(spec: LoadSpec): Promise<LoadResult> {

@@ -9,6 +9,8 @@ export interface LoadSpec {
   /** Host header, e.g. upstream:9080 */
   host: string;
   path: string;
+  /** 'h1': HTTP/1.1 keep-alive; 'h2': h2c with prior knowledge (one stream in flight per connection). */
+  protocol: 'h1' | 'h2';
   /** Keep-alive connections (open loop: the pool requests wait for; closed loop: the concurrency). */
   connections: number;
   /** Open loop only: requests per second. */

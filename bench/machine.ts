@@ -1,4 +1,4 @@
-// The facts a result needs next to it: date, commit, CPU, cores, Node, HAProxy, kernel, and how
+// The facts a result needs next to it: date, commit, CPU, cores, Node, HAProxy, nginx, kernel, and how
 // noisy the machine is (a spinning thread's pauses per CPU).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { repoRoot } from '../test/harness/mesh.ts';
 import { startProcess } from '../test/harness/process.ts';
 import { haproxyVersion } from './haproxy.ts';
+import { nginxVersion } from './nginx.ts';
 import { busyPercent, cpuCounters } from './proc-stats.ts';
 
 const probeScript = fileURLToPath(new URL('./jitter-probe.ts', import.meta.url));
@@ -18,6 +19,7 @@ export interface Machine {
   cores: number;
   node: string;
   haproxy: string | null;
+  nginx: string | null;
   kernel: string;
 }
 
@@ -34,6 +36,7 @@ export function describeMachine(): Machine {
     cores: cpus().length,
     node: process.version,
     haproxy: haproxyVersion(),
+    nginx: nginxVersion(),
     kernel: release(),
   };
 }

@@ -1,39 +1,24 @@
-// `npm run bench`: latency (open loop, fixed rate) and throughput (closed loop, fixed concurrency) of
-// the same upstream reached directly, through HAProxy and through Weft sidecars, measured in one run and
-// appended to docs/benchmarks.md. Parameters are env vars (see docs/benchmarks.md); bounded in time.
-import { join } from 'node:path';
-import { repoRoot } from '../test/harness/mesh.ts';
+// `npm run bench`: the same upstream reached directly and through single proxies and proxy pairs
+// (HAProxy, nginx, Weft), measured in one run: throughput of the single proxies in a closed loop,
+// latency against rate of the pairs in an open loop, and how soon a sidecar is ready; the goals are
+// judged from these figures. Appended to docs/benchmarks.md with a chart (docs/bench/). Parameters
+// are env vars (bench/params.ts, docs/benchmarks.md); bounded in time.
+import { dirname, relative } from 'node:path';
 import { stopAll, stopProcess } from '../test/harness/process.ts';
 import { choosePlacement, pinProcess } from './cpu-pinning.ts';
-import type { LoadSpec } from './load-spec.ts';
+import { goals } from './goals.ts';
+import { latencyChart, writeChart } from './latency-chart.ts';
 import { busyBeforeStart, describeMachine, measureCpuNoise } from './machine.ts';
-import { measure } from './measure.ts';
+import { roundCells } from './matrix.ts';
+import { readParams } from './params.ts';
 import { cpuCounters, stealPercent } from './proc-stats.ts';
-import { appendSection, renderSection, type Benchmark, type Results, type Row } from './report.ts';
-import { direct, startHaproxy, startUpstream, startWeft, type Target, type Topology } from './topologies.ts';
-import { startCollector } from './collector.ts';
+import { measureReadiness, type Readiness } from './readiness.ts';
+import { appendSection, renderSection } from './report.ts';
+import { prewarm, runRounds, type RoundContext } from './rounds.ts';
+import { startTargets } from './start-targets.ts';
+import { startUpstream } from './upstream-process.ts';
 
-function num(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
-const seconds = num('BENCH_SECONDS', 10);
-const warmupSeconds = num('BENCH_WARMUP_SECONDS', 2);
-const prewarmSeconds = num('BENCH_PREWARM_SECONDS', 3);
-const rate = num('BENCH_RATE', 1000);
-const pool = Math.round(num('BENCH_POOL', 50));
-const concurrency = Math.round(num('BENCH_CONCURRENCY', 50));
-const only = process.env.BENCH_ONLY ?? '';
-if (!['', 'latency', 'throughput'].includes(only)) throw new Error(`BENCH_ONLY must be latency or throughput, got ${JSON.stringify(only)}`);
-const wanted = new Set((process.env.BENCH_TARGETS || 'direct,haproxy,weft').split(',').map((s) => s.trim()));
-for (const t of wanted) if (!['direct', 'haproxy', 'weft'].includes(t)) throw new Error(`BENCH_TARGETS: unknown target ${t}`);
-const output = process.env.BENCH_OUTPUT ?? join(repoRoot, 'docs/benchmarks.md');
-const benchmarks = only ? [only] : ['latency', 'throughput'];
-
+const params = readParams();
 const placement = choosePlacement();
 // This process (mostly idle: it samples /proc) stays off the proxies' CPU too.
 pinProcess(process.pid, placement.loadCpus);
@@ -50,65 +35,21 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 // Every wait below has its own deadline; this one bounds the whole run should something still hang.
-const budgetS = 120 + wanted.size * (prewarmSeconds + 10) + benchmarks.length * wanted.size * (warmupSeconds + seconds + 15);
+const cellsPerRound = roundCells(params, 0).length;
+const budgetS = 300 + params.targets.size * (params.prewarmSeconds + 10) + params.readyStarts * 15
+  + 2 * params.repeats * cellsPerRound * (params.warmupSeconds + params.seconds + 10);
 setTimeout(() => {
   console.error(`bench: still running after ${budgetS} s; stopping everything`);
   void cleanup().then(() => process.exit(1));
 }, budgetS * 1000).unref();
 
-const log = (line: string): void => { process.stderr.write(`bench: ${line}\n`); };
-
-async function start(name: string, starter: () => Promise<Topology>, failures: Map<string, string>): Promise<Topology | null> {
-  log(`starting ${name}`);
-  try {
-    const topology = await starter();
-    stops.push(topology.stop);
-    if (aborted) await cleanup();
-    return topology;
-  } catch (err) {
-    failures.set(name, (err as Error).message.split('\n')[0]);
-    log(`${name} did not start: ${(err as Error).message}`);
-    return null;
-  }
-}
-
-async function run(spec: Omit<LoadSpec, 'origin' | 'host'>, targets: (Target | string)[]): Promise<Benchmark> {
-  const rows: Row[] = [];
-  for (const target of targets) {
-    if (aborted) throw new Error('interrupted');
-    if (typeof target === 'string') { rows.push({ name: target, measurement: null, error: 'did not start (see the notes)' }); continue; }
-    log(`${spec.mode === 'open' ? 'latency' : 'throughput'}: ${target.name}`);
-    try {
-      const measurement = await measure({ ...spec, origin: `http://127.0.0.1:${target.port}`, host: target.host }, target.proxyPids);
-      rows.push({ name: target.name, measurement, error: null });
-    } catch (err) {
-      log(`${target.name}: ${(err as Error).message}`);
-      rows.push({ name: target.name, measurement: null, error: (err as Error).message.split('\n')[0] });
-    }
-  }
-  return { spec: { ...spec, origin: '', host: '' }, rows };
-}
-
-/**
- * Closed-loop traffic through every path before anything is measured, so that the Node.js processes
- * on it (upstream, sidecars) have compiled their hot code and grown their heaps: without it, whichever
- * path is measured first carries the upstream's warm-up in its tail.
- */
-async function prewarm(targets: Target[]): Promise<void> {
-  for (const target of targets) {
-    if (aborted) throw new Error('interrupted');
-    log(`warming up: ${target.name}`);
-    await measure({
-      mode: 'closed', origin: `http://127.0.0.1:${target.port}`, host: target.host, path: '/', connections: concurrency, rate: 0,
-      warmupSeconds: 0.5, seconds: prewarmSeconds, spinMs: 0, timeoutMs: 5000, cpus: placement.loadCpus, idlePriority: false,
-    }, []).catch((err: Error) => log(`warming up ${target.name}: ${err.message}`));
-  }
-}
+const runStart = performance.now();
+const log = (line: string): void => { process.stderr.write(`bench [${((performance.now() - runStart) / 1000).toFixed(0)} s]: ${line}\n`); };
 
 async function main(): Promise<number> {
+  const startedAt = performance.now();
   const machine = describeMachine();
   const notes: string[] = [];
-  const failures = new Map<string, string>();
   const busy = await busyBeforeStart(1000);
   if (busy > 5) {
     notes.push(`**The machine was ${busy.toFixed(0)}% busy before the run started**: something else was running; do not trust these figures.`);
@@ -119,53 +60,52 @@ async function main(): Promise<number> {
   const before = cpuCounters();
   const upstream = await startUpstream(placement);
   stops.push(() => stopProcess(upstream));
+  const started = await startTargets(params.targets, upstream.ready.port, placement, stops, log);
+  if (aborted) return 130;
 
-  let haproxy: Topology | null = null;
-  if (wanted.has('haproxy')) {
-    if (machine.haproxy === null) notes.push('HAProxy is not installed: its rows are missing (apt-get install haproxy).');
-    else haproxy = await start('HAProxy', () => startHaproxy(upstream.ready.port, placement), failures);
+  const ctx: RoundContext = {
+    params, targets: started.targets, loadCpus: placement.loadCpus, idlePriority: placement.pinned, aborted: () => aborted, log,
+  };
+  if (cellsPerRound > 0) await prewarm(ctx, [...started.targets.values()]);
+  log(`${params.repeats} round(s) of ${cellsPerRound} measurements`);
+  const samples = await runRounds(ctx);
+  let readiness: Readiness | null = null;
+  if (params.benchmarks.includes('readiness') && started.mesh && params.readyStarts > 0) {
+    readiness = await measureReadiness(started.mesh, params.readyStarts, log).catch((err: Error) => {
+      notes.push(`Readiness not measured: ${err.message.split('\n')[0]}`);
+      return null;
+    });
   }
-  const weft = wanted.has('weft') ? await start('Weft', () => startWeft(upstream.ready.port, placement), failures) : null;
-  const weftMtls = wanted.has('weft') ? await start('Weft (mTLS)', () => startWeft(upstream.ready.port, placement, { mtls: true }), failures) : null;
-  // The cost of telemetry: the same pair with Istio's metrics off, and with metrics plus 1% tracing.
-  const collector = wanted.has('weft') ? await startCollector() : null;
-  if (collector) stops.push(() => collector.close());
-  const weftBare = wanted.has('weft') ? await start('Weft (no telemetry)', () => startWeft(upstream.ready.port, placement, { telemetry: 'none' }), failures) : null;
-  const weftTraced = collector ? await start('Weft (metrics + 1% tracing)', () => startWeft(upstream.ready.port, placement, { telemetry: 'tracing', collectorPort: collector.port }), failures) : null;
-  for (const [name, reason] of failures) notes.push(`${name} did not start: ${reason}`);
 
-  const directTargets = wanted.has('direct') ? [direct(upstream.ready.port)] : [];
-  // A pair's traffic goes through its single proxy too, so warming the pairs warms every proxy.
-  await prewarm([...directTargets, ...[haproxy, weft, weftMtls, weftBare, weftTraced].filter((t) => t !== null).map((t) => t.pair)]);
-  notes.push('Weft runs with retries (VirtualService retries: 2 attempts on 5xx, connect-failure, refused-stream), outlier detection (DestinationRule consecutive5xxErrors 5) and Prometheus metrics on, plus the fault and CORS filters every sidecar HTTP listener has.');
-  notes.push('Telemetry: every Weft pair reports Istio\'s standard metrics (on by default) unless named "(no telemetry)" (a Telemetry disabling ALL_METRICS); "(metrics + 1% tracing)" also samples 1% of requests into spans exported over OTLP/HTTP to a sink on CPU 0.');
-  notes.push('"Weft sidecar pair" runs with mesh-wide PeerAuthentication DISABLE (plaintext between the sidecars); "Weft sidecar pair (mTLS)" with STRICT: mutual TLS with the control plane\'s certificates over SDS, the client verifying the server\'s SPIFFE identity.');
-  notes.push(`Before any measurement each path got ${prewarmSeconds} s of closed-loop traffic (not measured) to warm up the Node.js processes.`);
+  if (cellsPerRound > 0) notes.push(`Each path got ${params.prewarmSeconds} s of closed-loop traffic (not measured) before the first round, to warm up the Node.js processes.`);
+  notes.push('HAProxy: one process per hop, `nbthread 1`, keep-alive both sides, `http-reuse always`; h2c on its own `bind … proto h2`. The mTLS pair: ECDSA P-256 certificates made with openssl at start, the client hop verifies the server\'s certificate and name, the server hop requires a client certificate. nginx: `worker_processes 1`, no master, upstream `keepalive`, h2c on `listen … http2`. Upstreams are HTTP/1.1 everywhere.');
+  notes.push('Weft runs with retries (2 attempts on 5xx, connect-failure, refused-stream), outlier detection and Prometheus metrics on, plus the fault and CORS filters every sidecar HTTP listener has; "Weft" (single) is the upstream\'s sidecar of the plaintext pair, reached on its inbound port (codec AUTO: HTTP/1.1 or h2c by the preface). "(mTLS)": mesh-wide PeerAuthentication STRICT, the control plane\'s certificates over SDS.');
+  if (params.targets.has('weft-c2')) notes.push(`"Weft --concurrency 2": a sidecar started with \`--concurrency 2\` in its own mesh, ${started.concurrencyPlacement}.`);
+  notes.push(`A measurement whose steal time was above ${params.stealRetryPercent}%, or whose open-loop generator fell behind (lag p90 > 1 ms: another process took its CPU), was made again once ("retried").`);
 
-  const pick = (name: string, topology: Topology | null, which: 'pair' | 'single'): (Target | string)[] =>
-    topology ? [topology[which]] : failures.has(name) ? [name] : [];
-  const common = { path: '/', warmupSeconds, seconds, timeoutMs: 5000, cpus: placement.loadCpus };
-  const latency = benchmarks.includes('latency')
-    ? await run({ ...common, mode: 'open', rate, connections: pool, spinMs: num('BENCH_SPIN_MS', 2), idlePriority: placement.pinned },
-      [...directTargets, ...pick('HAProxy', haproxy, 'pair'), ...pick('Weft', weft, 'pair'), ...pick('Weft (mTLS)', weftMtls, 'pair'),
-        ...pick('Weft (no telemetry)', weftBare, 'pair'), ...pick('Weft (metrics + 1% tracing)', weftTraced, 'pair')])
-    : null;
-  const throughput = benchmarks.includes('throughput')
-    ? await run({ ...common, mode: 'closed', rate: 0, connections: concurrency, spinMs: 0, idlePriority: false },
-      [...directTargets, ...pick('HAProxy', haproxy, 'single'), ...pick('Weft', weft, 'single')])
-    : null;
-
-  const results: Results = { machine, placement, noise, stealPercent: stealPercent(before, cpuCounters()), latency, throughput, notes };
-  const section = renderSection(results);
+  let chartLink: string | null = null;
+  const svg = latencyChart(params, samples, `Latency vs rate, HTTP/1.1, 100 B (open loop, median of ${params.repeats} round(s)), ${machine.date}, commit ${machine.commit}`);
+  if (svg && params.chart) {
+    await writeChart(params.chart, svg);
+    log(`wrote ${params.chart}`);
+    if (params.output !== '-') chartLink = relative(dirname(params.output), params.chart);
+  }
+  const concurrencyUnavailable = started.failures.get('weft-c2') ?? null;
+  const section = renderSection({
+    machine, placement, noise, stealPercent: stealPercent(before, cpuCounters()), params, samples, readiness,
+    goals: goals(samples, readiness, started.concurrencyPlacement, concurrencyUnavailable), failures: started.failures, notes, chartLink,
+    minutes: (performance.now() - startedAt) / 60_000,
+  });
   process.stdout.write(`\n${section}`);
-  const incomplete = [latency, throughput].some((b) => b?.rows.some((r) => r.error));
+  const incomplete = [...samples.values()].some((list) => list.some((s) => s.error))
+    || [...started.failures.keys()].some((id) => id !== 'weft-c2');
   if (incomplete) {
-    log(`some paths were not measured; not writing ${output}`);
+    log(`some paths were not measured; not writing ${params.output}`);
     return 1;
   }
-  if (output !== '-') {
-    await appendSection(output, section);
-    log(`appended to ${output}`);
+  if (params.output !== '-') {
+    await appendSection(params.output, section);
+    log(`appended to ${params.output}`);
   }
   return 0;
 }

@@ -1,6 +1,7 @@
 // The proxy's admin port: /ready, /config_dump, /stats/prometheus, POST /drain, /server_info.
 import { closeHttp, listenHttp } from '../../common/http-server.ts';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import http from '../../common/node-http.ts';
 import type { Registry } from 'prom-client';
 
 export interface ProxyAdminSource {
@@ -17,7 +18,7 @@ export class ProxyAdminServer {
   private readonly server: Server;
 
   constructor(source: ProxyAdminSource) {
-    this.server = createServer((req, res) => {
+    this.server = http.createServer((req, res) => {
       handle(source, req, res).catch((err: unknown) => send(res, 500, 'text/plain', `${String(err)}\n`));
     });
   }

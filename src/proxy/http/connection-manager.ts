@@ -6,7 +6,8 @@
 // finish).
 import type { ObserverContext, StreamObserver } from './stream-observers.ts';
 import { randomUUID } from 'node:crypto';
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import http from '../../common/node-http.ts';
 import http2, { type IncomingHttpHeaders, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
@@ -71,7 +72,7 @@ export class HttpConnectionManager implements StreamOwner {
   readonly clusters: ClusterManager;
   draining = false;
   /** The HTTP/1.1 codec; null when codec_type is HTTP2. */
-  private readonly server: http.Server | null;
+  private readonly server: HttpServer | null;
   /** The HTTP/2 codec; null when codec_type is HTTP1. */
   private readonly http2Server: http2.Http2Server | null;
   private readonly connections = new Set<DownstreamConnection>();

@@ -10,9 +10,10 @@
 //    the connection over with the upgrade request, so it cannot carry another request).
 // As in Envoy, the route timeout runs until the upstream's response head and not after the upgrade.
 // An upgrade type enabled neither by the connection manager nor by the route is answered 403.
-import http, { STATUS_CODES, type IncomingMessage } from 'node:http';
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import http from '../../common/node-http.ts';
 import type { Socket } from 'node:net';
-import { errors } from 'undici';
+import { errors } from '../upstream/undici-parts.ts';
 import { ResponseFlag } from '../telemetry/response-flags.ts';
 import type { HttpConnectionManagerStats } from '../telemetry/stat-objects.ts';
 import type { Cluster } from '../upstream/cluster.ts';
@@ -52,7 +53,7 @@ export class UpgradeRelay implements StreamUpgrade, StreamUpstream {
   readonly upgradeHeader: string;
   cluster: Cluster | null = null;
   host: Host | null = null;
-  request: http.ClientRequest | null = null;
+  request: ClientRequest | null = null;
   upstream: Socket | null = null;
   upstreamHead: Buffer | null = null;
   /** A non-101 answer being relayed as a response. */
@@ -144,7 +145,7 @@ export class UpgradeRelay implements StreamUpgrade, StreamUpstream {
     const authority = action.hostRewrite ?? stream.authority;
     if (authority !== '') headers.push('host', authority);
     headers.push('connection', 'upgrade', 'upgrade', this.upgradeHeader);
-    let request: http.ClientRequest;
+    let request: ClientRequest;
     try {
       request = http.request({
         host: host.address,
@@ -261,7 +262,7 @@ export class UpgradeRelay implements StreamUpgrade, StreamUpstream {
   // ---- StreamUpgrade: the response head on the raw connection
 
   writeHead(status: number, headers: string[]): void {
-    let head = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Unknown'}\r\n`;
+    let head = `HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? 'Unknown'}\r\n`;
     for (let i = 0; i < headers.length; i += 2) head += `${headers[i]}: ${headers[i + 1]}\r\n`;
     // Only a 101 keeps the connection; after anything else it closes (the response ends at its close).
     if (status !== 101) head += 'connection: close\r\n';

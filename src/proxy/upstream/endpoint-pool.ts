@@ -20,7 +20,8 @@
 // idle connection is closed first), (2) enforce the cluster-wide circuit breakers (max_connections
 // across all endpoints of a cluster, max_pending_requests) as Envoy does, and (3) close connections
 // when the endpoint leaves while letting in-flight requests finish.
-import { Client, buildConnector, type Dispatcher } from 'undici';
+import type { Dispatcher, buildConnector as BuildConnector, Client as UndiciClient } from 'undici';
+import { Client, buildConnector } from './undici-parts.ts';
 import { upstreamConnectOptions, type UpstreamTlsSpec } from '../tls/upstream-tls-context.ts';
 import type { SecureContext } from 'node:tls';
 import type { ClusterResources } from './circuit-breakers.ts';
@@ -58,14 +59,14 @@ export interface PooledRequest extends Dispatcher.DispatchHandler {
 export class ConnectionSlot {
   /** Tells it from an HTTP/2 connection in PooledRequest.slot. */
   readonly http2 = false;
-  readonly client: Client;
+  readonly client: UndiciClient;
   request: PooledRequest | null = null;
   connected = false;
   /** Its connection failed or closed: it takes no new request. */
   dead = false;
   retired = false;
 
-  constructor(client: Client) {
+  constructor(client: UndiciClient) {
     this.client = client;
   }
 }
@@ -76,7 +77,7 @@ export class ConnectionSlot {
  * https). The TLS connector is rebuilt when the secure context changes (an SDS secret update), which
  * also drops undici's TLS session cache: a resumed session would carry the old certificates.
  */
-function http1Connector(settings: PoolSettings): buildConnector.connector {
+function http1Connector(settings: PoolSettings): BuildConnector.connector {
   // Without upstream_connection_options.tcp_keepalive, undici's own keepalive (60 s) stays on.
   const tcp = settings.tcpKeepaliveMs === null
     ? { timeout: settings.connectTimeoutMs }
@@ -84,7 +85,7 @@ function http1Connector(settings: PoolSettings): buildConnector.connector {
   const tls = settings.tls;
   if (tls === null) return buildConnector(tcp);
   let builtFor: SecureContext | undefined;
-  let connect: buildConnector.connector | null = null;
+  let connect: BuildConnector.connector | null = null;
   return (options, callback) => {
     const connectOptions = upstreamConnectOptions(tls, ['http/1.1']);
     if (connectOptions instanceof Error) {
@@ -92,7 +93,7 @@ function http1Connector(settings: PoolSettings): buildConnector.connector {
       return;
     }
     if (connect === null || builtFor !== connectOptions.secureContext) {
-      connect = buildConnector({ ...tcp, ...connectOptions } as buildConnector.BuildOptions);
+      connect = buildConnector({ ...tcp, ...connectOptions } as BuildConnector.BuildOptions);
       builtFor = connectOptions.secureContext;
     }
     connect({ ...options, protocol: 'https:' }, callback);
@@ -110,7 +111,7 @@ export class EndpointPool {
   private readonly slots = new Set<ConnectionSlot>();
   /** Requests waiting for a connection when the cluster's max_connections is reached. */
   private readonly queue = new RingQueue<PooledRequest>();
-  private readonly clientOptions: Client.Options;
+  private readonly clientOptions: UndiciClient.Options;
   /** The HTTP/2 connections; null when the cluster speaks only HTTP/1.1. */
   private readonly http2: Http2Pool | null;
   /** Every request goes over HTTP/2 (else only those whose downstream did, with use_downstream_protocol_config). */

@@ -8,7 +8,7 @@
 import http2, { type ClientHttp2Session, type Settings } from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import { errors } from 'undici';
+import { errors } from './undici-parts.ts';
 import { upstreamConnectOptions } from '../tls/upstream-tls-context.ts';
 import type { PoolSettings } from './cluster-config.ts';
 import type { Http2Exchange } from './http2-exchange.ts';

@@ -7,6 +7,7 @@
 // ServerResponse, HTTP/2 through the request's ServerHttp2Stream (codec-http2.ts), and an upgrade
 // request (WebSocket) on its raw connection (upgrade.ts). Bodies are written with write()/end() on
 // `res`, which all three offer. A local reply to a gRPC request takes gRPC's form, as Envoy's.
+import type { StreamExchange } from './filters/metadata-exchange/exchange.ts';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { HttpConnectionManagerStats } from '../telemetry/stat-objects.ts';
@@ -93,6 +94,8 @@ export class HttpStream implements RequestView, ParsedRequest {
   requestId: string | null = null;
   acceptsTrailers = false;
   grpc = false;
+  /** Its part in Istio's metadata exchange (filters/metadata-exchange), when the connection manager runs it. */
+  peerExchange: StreamExchange | null = null;
   /** An upgrade request (WebSocket) relayed by upgrade.ts instead of the router; null for others. */
   upgrade: StreamUpgrade | null = null;
   /** Captured at the start: the route table (null: RDS not arrived, NR) and the cluster set. */

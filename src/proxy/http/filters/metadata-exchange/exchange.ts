@@ -6,10 +6,9 @@
 // does not know its own workload (no NAMESPACE or WORKLOAD_NAME in its node metadata: not a mesh
 // sidecar) sends no pair of its own, but still reads and removes its peers'.
 //
-// What a stream learned is kept beside it (a WeakMap: it goes with the stream, and the stream's own
-// dynamic metadata, which filters and access logs read, stays as the filters left it): the exchange of
-// its connection manager, so the router, which sees the upstream response head, can hand it over,
-// and the peer it read.
+// What a stream learned is kept in its peerExchange slot (not in its dynamic metadata, which filters and
+// access logs read, and which stays as the filters left it): the exchange of its connection manager,
+// so the router, which sees the upstream response head, can hand it over, and the peer it read.
 import { localPrincipal } from '../../../tls/san-matcher.ts';
 import { takeHeader } from '../../header-list.ts';
 import type { ObserverContext } from '../../stream-observers.ts';
@@ -20,7 +19,7 @@ import {
 import type { WorkloadPeer } from '../../../telemetry/peer-metadata.ts';
 
 /** One stream's part in the exchange. */
-class StreamExchange {
+export class StreamExchange {
   readonly exchange: PeerMetadataExchange;
   /** The other sidecar's workload, once known. */
   peer: WorkloadPeer | null = null;
@@ -34,8 +33,6 @@ class StreamExchange {
     this.exchange = exchange;
   }
 }
-
-const streams = new WeakMap<HttpStream, StreamExchange>();
 
 export class PeerMetadataExchange {
   /** INBOUND: this proxy is the server's sidecar. */
@@ -57,7 +54,7 @@ export class PeerMetadataExchange {
     const headers = stream.requestHeaders;
     const value = takePeerHeaders(headers);
     const state = new StreamExchange(this);
-    streams.set(stream, state);
+    stream.peerExchange = state;
     if (this.inbound) {
       if (value !== null) state.peer = decodePeerHeader(value);
     } else if (this.sends) {
@@ -84,13 +81,13 @@ export class PeerMetadataExchange {
 
 /** Called by the router with the upstream response head: the stream's exchange, if any, takes its part. */
 export function exchangeResponseHeaders(stream: HttpStream, headers: string[]): void {
-  const state = streams.get(stream);
-  if (state !== undefined) state.exchange.onResponseHeaders(state, headers, stream);
+  const state = stream.peerExchange;
+  if (state !== null) state.exchange.onResponseHeaders(state, headers, stream);
 }
 
 /** Client side: `source destination` principals of the hop, as the server's sidecar reported them. */
 export function exchangedPrincipals(stream: HttpStream): string | null {
-  return streams.get(stream)?.principals ?? null;
+  return stream.peerExchange?.principals ?? null;
 }
 
 /** The identities of a mutual TLS hop, from the server's sidecar to the client's (never to an app). */
@@ -108,11 +105,11 @@ export function ownPrincipal(stream: HttpStream): string {
  */
 export function exchangeUpstreamHost(stream: HttpStream, workload: WorkloadPeer | null): void {
   if (workload === null) return;
-  const state = streams.get(stream);
-  if (state !== undefined && !state.exchange.inbound) state.peer = workload;
+  const state = stream.peerExchange;
+  if (state !== null && !state.exchange.inbound) state.peer = workload;
 }
 
 /** The peer the exchange learned for `stream`: the other sidecar's workload, or null. */
 export function exchangedPeer(stream: HttpStream): WorkloadPeer | null {
-  return streams.get(stream)?.peer ?? null;
+  return stream.peerExchange?.peer ?? null;
 }

@@ -27,6 +27,8 @@ import { HttpStream, Protocol, kHttpStream, type DownstreamResponse, type Stream
 import { UpgradeRelay, upgradeAllowed } from './upgrade.ts';
 
 const kConnection = Symbol('weft.downstreamConnection');
+/** A connection answered with a protocol error: what its parser says next is not answered again. */
+const kRefused = Symbol('weft.protocolErrorSent');
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
 type TrackedSocket = Socket & { [kConnection]?: DownstreamConnection };
@@ -102,9 +104,35 @@ export class HttpConnectionManager implements StreamOwner {
       this.server.on('upgrade', onUpgrade);
       // CONNECT (node:http's 'connect') is never enabled (upgrade_configs rejects it): it gets the 403.
       this.server.on('connect', onUpgrade);
+      this.server.on('clientError', this.onClientError.bind(this));
     }
     if (spec.codec !== Codec.Http1) {
       this.http2Server = createHttp2Server(spec.http2, this.onHttp2Stream.bind(this), this.onHttp2Session.bind(this));
+    }
+  }
+
+  /**
+   * Bytes that are not a valid HTTP/1.1 request (node's parser refused them: smuggling attempts among
+   * them). As Envoy's codec: the status its error maps to, `connection: close`, and the connection is
+   * closed, so nothing after the bad bytes is ever read as a request.
+   */
+  private onClientError(err: Error & { code?: string; reason?: string }, socket: Duplex): void {
+    const tracked = socket as TrackedSocket & { [kRefused]?: true };
+    if (err.code === 'ECONNRESET' || tracked[kRefused]) {
+      // The client went away (node reports socket errors here too), or this connection was refused
+      // already and the parser met the rest of its bytes: nothing more to answer.
+      socket.destroy();
+      return;
+    }
+    tracked[kRefused] = true;
+    this.stats.downstreamCxProtocolError++;
+    const status = protocolErrorStatus(err);
+    if (socket.writable && !(socket as Socket).destroyed) {
+      const text = http.STATUS_CODES[status] ?? 'Bad Request';
+      socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-length: ${text.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${text}`);
+      socket.once('finish', () => socket.destroy());
+    } else {
+      socket.destroy();
     }
   }
 
@@ -344,4 +372,15 @@ function setHeader(headers: string[], name: string, value: string): void {
     }
   }
   headers.push(name, value);
+}
+
+/**
+ * Envoy's answer to a request its HTTP/1.1 codec refuses: 431 for a header section over the limit,
+ * 501 for a Transfer-Encoding other than `chunked` (but 400 when it comes with a Content-Length: the
+ * conflict is the error then), 400 for everything else.
+ */
+export function protocolErrorStatus(err: { code?: string; reason?: string; message?: string }): number {
+  if (err.code === 'HPE_HEADER_OVERFLOW') return 431;
+  if (err.code === 'HPE_INVALID_TRANSFER_ENCODING' && !/content-length/i.test(err.reason ?? err.message ?? '')) return 501;
+  return 400;
 }

@@ -111,6 +111,8 @@ export class HttpConnectionManagerStats {
   /** Upgraded connections (WebSocket) relayed after a 101. */
   downstreamCxUpgradesTotal = 0;
   downstreamCxUpgradesActive = 0;
+  /** HTTP/1.1 connections closed for bytes that are not a valid request (a 400, 431 or 501 went back). */
+  downstreamCxProtocolError = 0;
   downstreamRqTotal = 0;
   downstreamRqActive = 0;
   /** Indexed by status class (1..5). */

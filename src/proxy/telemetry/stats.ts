@@ -164,6 +164,9 @@ export class ProxyStats {
     this.counter('envoy_http_downstream_cx_http2_total', 'Downstream HTTP/2 connections', hcm, (emit) => {
       for (const s of hcms.values()) emit(s.labels, s.downstreamCxHttp2Total);
     });
+    this.counter('envoy_http_downstream_cx_protocol_error', 'Downstream connections closed for a protocol error', hcm, (emit) => {
+      for (const s of hcms.values()) emit(s.labels, s.downstreamCxProtocolError);
+    });
     this.counter('envoy_http_downstream_cx_upgrades_total', 'Upgraded downstream connections (WebSocket)', hcm, (emit) => {
       for (const s of hcms.values()) emit(s.labels, s.downstreamCxUpgradesTotal);
     });

@@ -1,11 +1,11 @@
 // Request smuggling defences of the HTTP/1.1 downstream codec: a request whose framing is ambiguous
-// or malformed is answered 400 (431 for an oversized header section) and its connection closed, and
-// the upstream never sees a second request or a body the client did not frame. Each payload carries a
-// would-be smuggled `GET /smuggled` so that a proxy that misreads the framing forwards it.
-//
-// Where Envoy answers differently it is said at the case: Envoy answers 501 (not 400) to a
-// Transfer-Encoding other than exactly `chunked` (codec_impl.cc, "unsupported transfer encoding").
+// or malformed is answered as Envoy answers it, 400 (431 for an oversized header section, 501 for a
+// Transfer-Encoding other than exactly `chunked`: codec_impl.cc, "unsupported transfer encoding"),
+// and its connection closed, and the upstream never sees a second request or a body the client did
+// not frame. Each payload carries a would-be smuggled `GET /smuggled` so that a proxy that misreads
+// the framing forwards it.
 import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
 import { assertRefused, startProxy, type Proxy } from './support.ts';
 
 let proxy: Proxy;
@@ -58,33 +58,38 @@ const cases: Case[] = [
     bytes: post('/length-plus', 'content-length: +5\r\n', `hello${smuggled}`),
   },
   {
-    name: 'Transfer-Encoding "chunked, identity" (chunked not last; Envoy: 501)',
+    name: 'Transfer-Encoding "chunked, identity" (chunked not last)',
     path: '/te-chunked-identity',
+    status: 501,
     bytes: post('/te-chunked-identity', 'transfer-encoding: chunked, identity\r\n', `5\r\nhello\r\n0\r\n\r\n${smuggled}`),
   },
   {
-    name: 'Transfer-Encoding: gzip alone (Envoy: 501)',
+    name: 'Transfer-Encoding: gzip alone',
     path: '/te-gzip',
+    status: 501,
     bytes: post('/te-gzip', 'transfer-encoding: gzip\r\n', `5\r\nhello\r\n0\r\n\r\n${smuggled}`),
   },
   {
-    name: 'Transfer-Encoding: gzip with Content-Length (Envoy: 400, both set)',
+    name: 'Transfer-Encoding: gzip with Content-Length (400: both set)',
     path: '/te-gzip-cl',
     bytes: post('/te-gzip-cl', 'transfer-encoding: gzip\r\ncontent-length: 5\r\n', `hello${smuggled}`),
   },
   {
-    name: 'chunked listed twice in one Transfer-Encoding (Envoy: 501)',
+    name: 'chunked listed twice in one Transfer-Encoding',
     path: '/te-chunked-twice',
+    status: 501,
     bytes: post('/te-chunked-twice', 'transfer-encoding: chunked, chunked\r\n', `5\r\nhello\r\n0\r\n\r\n${smuggled}`),
   },
   {
-    name: 'two Transfer-Encoding: chunked headers (Envoy: 501)',
+    name: 'two Transfer-Encoding: chunked headers',
     path: '/te-two-headers',
+    status: 501,
     bytes: post('/te-two-headers', 'transfer-encoding: chunked\r\ntransfer-encoding: chunked\r\n', `5\r\nhello\r\n0\r\n\r\n${smuggled}`),
   },
   {
-    name: 'Transfer-Encoding: xchunked (Envoy: 501)',
+    name: 'Transfer-Encoding: xchunked',
     path: '/te-xchunked',
+    status: 501,
     bytes: post('/te-xchunked', 'transfer-encoding: xchunked\r\n', `5\r\nhello\r\n0\r\n\r\n${smuggled}`),
   },
   {
@@ -191,9 +196,16 @@ const cases: Case[] = [
 ];
 
 describe('request smuggling defences', () => {
+  let refused = 0;
   for (const c of cases) {
     it(`refuses ${c.name}`, c.todo === undefined ? {} : { todo: c.todo }, async () => {
       await assertRefused(proxy, c.bytes, c.status ?? 400, c.path);
+      refused++;
     });
   }
+
+  it('counts each refused connection as a protocol error (envoy_http_downstream_cx_protocol_error)', async () => {
+    assert.equal(await proxy.harness.metric('envoy_http_downstream_cx_protocol_error'), refused);
+    assert.ok(refused > 0);
+  });
 });

@@ -14,7 +14,7 @@ const layer = (files, forbidden, why) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'src/xds/generated/**', 'dashboard/dist/**', 'dist/**'] },
+  { ignores: ['node_modules/**', 'src/xds/generated/**', 'dashboard/dist/**', 'dist/**', 'dist.tmp/**', 'dist.old/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['bin/**'], languageOptions: { globals: { process: 'readonly', URL: 'readonly' } } },

@@ -184,6 +184,7 @@ export async function runProxy(argv: string[]): Promise<void> {
     ...(gateway ? { gateway } : {}),
   });
   const node = { id: nodeId, metadata: fromStruct(nodeMetadata) };
+  const drainTimeout = Number(values['drain-timeout-ms'] ?? 5000);
   // The main thread's registry: the data plane's metrics too with one thread; with workers, the xDS and
   // process metrics only (the workers' are summed in at scrape time).
   let registry: Registry;
@@ -193,13 +194,14 @@ export async function runProxy(argv: string[]): Promise<void> {
     const [{ DataPlane }, { ProxyStats }] = await Promise.all([import('./data-plane.ts'), import('./telemetry/stats.ts')]);
     const stats = new ProxyStats();
     registry = stats.registry;
-    dataPlane = new DataPlane({ logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved, node });
+    dataPlane = new DataPlane({ logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved, node, drainTimeoutMs: drainTimeout });
   } else {
     const { WorkerPool } = await import('./workers/worker-pool.ts');
     registry = new Registry();
     workers = new WorkerPool({
       concurrency, logger: log.child({ module: 'workers' }), nodeId, nodeMetadata: node.metadata,
       reserved: [...reserved].map(([port, server]) => ({ host: (server.address() as { address: string }).address, port })),
+      drainTimeoutMs: drainTimeout,
       onFatal: () => process.exit(1),
     });
     await workers.start();
@@ -258,7 +260,6 @@ export async function runProxy(argv: string[]): Promise<void> {
   };
   xds.start();
 
-  const drainTimeout = Number(values['drain-timeout-ms'] ?? 5000);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -121,13 +121,13 @@ export class ProxyStats {
     });
     this.gauge('envoy_cluster_membership_healthy', 'Healthy endpoints', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.membershipHealthy);
-    });
+    }, 'max');
     this.gauge('envoy_cluster_membership_total', 'Endpoints', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.membershipTotal);
-    });
+    }, 'max');
     this.gauge('envoy_cluster_membership_degraded', 'Degraded endpoints', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.membershipDegraded);
-    });
+    }, 'max');
     this.counter('envoy_cluster_lb_healthy_panic', 'Endpoint picks made in panic mode (healthy share below healthy_panic_threshold)', cluster, (emit) => {
       for (const s of clusters.values()) emit(s.labels, s.lbHealthyPanic);
     });
@@ -366,9 +366,14 @@ export class ProxyStats {
     });
   }
 
-  private gauge(name: string, help: string, labelNames: string[], read: (emit: Emit) => void): void {
+  /**
+   * `aggregator`: how the workers of --concurrency N merge this gauge (prom-client's aggregation):
+   * 'sum' for what each worker counts for itself, 'max' for each worker's view of the same thing
+   * (a cluster's endpoints), which must not be counted N times.
+   */
+  private gauge(name: string, help: string, labelNames: string[], read: (emit: Emit) => void, aggregator: 'sum' | 'max' = 'sum'): void {
     new Gauge({
-      name, help, labelNames, registers: [this.registry],
+      name, help, labelNames, registers: [this.registry], aggregator,
       collect(this: Gauge<string>) {
         this.reset();
         read((labels, value) => this.set(labels, value));

@@ -15,6 +15,8 @@ export type WorkerInit = {
   /** The proxy's node metadata as plain JSON (for telemetry). */
   nodeMetadata: Record<string, unknown>;
   reserved: ReservedPort[];
+  /** --drain-timeout-ms: how long draining listeners wait for their connections. */
+  drainTimeoutMs: number;
 };
 
 export type WorkerRequest =

@@ -48,15 +48,32 @@ async function start(): Promise<DataPlane> {
   for (const p of init.reserved) reserved.set(p.port, await bindShared(p));
   // reusePort: listeners on ports the main thread did not reserve (a gateway's) are bound by every worker too.
   const options: DataPlaneOptions = {
-    logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved, reusePort: true,
+    logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved, reusePort: true, drainTimeoutMs: init.drainTimeoutMs,
     node: { id: init.nodeId, metadata: init.nodeMetadata },
   };
   return new DataPlane(options);
 }
 
+/**
+ * Bytes fields arrive from the decoder as Buffers, and a message to a worker turns them into plain
+ * Uint8Arrays: made Buffers again (sharing their memory) so that a worker reads the resources exactly
+ * as the single-threaded data plane does.
+ */
+function withBuffers(value: unknown): unknown {
+  if (value instanceof Uint8Array) return Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) value[i] = withBuffers(value[i]);
+  } else if (value !== null && typeof value === 'object') {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) record[key] = withBuffers(record[key]);
+  }
+  return value;
+}
+
 async function handle(dataPlane: DataPlane, req: WorkerRequest): Promise<unknown> {
   switch (req.op) {
     case 'update':
+      withBuffers(req.resources);
       switch (req.kind) {
         case 'secrets': dataPlane.updateSecrets(req.resources); return undefined;
         case 'clusters': dataPlane.updateClusters(req.resources); return undefined;

@@ -25,6 +25,8 @@ export type WorkerPoolOptions = {
   nodeMetadata: Record<string, unknown>;
   /** Ports the main thread reserved: each worker binds them (SO_REUSEPORT) before start() resolves. */
   reserved: ReservedPort[];
+  /** --drain-timeout-ms: how long draining listeners wait for their connections (default 5000). */
+  drainTimeoutMs?: number;
   /** A worker died, or the workers no longer agree: the proxy cannot go on as configured. */
   onFatal: (reason: string) => void;
 };
@@ -123,9 +125,9 @@ export class WorkerPool implements ConfigurableDataPlane {
 
   /** Starts the workers; resolves once every one has bound the reserved ports. */
   async start(): Promise<void> {
-    const { concurrency, nodeId, nodeMetadata, reserved } = this.options;
+    const { concurrency, nodeId, nodeMetadata, reserved, drainTimeoutMs = 5000 } = this.options;
     for (let index = 0; index < concurrency; index++) {
-      const w = new WorkerHandle(index, { index, nodeId, nodeMetadata, reserved });
+      const w = new WorkerHandle(index, { index, nodeId, nodeMetadata, reserved, drainTimeoutMs });
       w.worker.on('error', (err) => this.died(w, `error: ${err.message}`));
       w.worker.on('exit', (code) => this.died(w, `exit code ${code}`));
       this.workers.push(w);

@@ -97,6 +97,20 @@ describe('data-plane workers', () => {
     assert.equal(sample(/envoy_cluster_upstream_rq_total\{envoy_cluster_name="a"\} (\d+)/), up.a.count);
     assert.equal(sample(/weft_worker_downstream_cx_total\{worker="0"\} (\d+)/), accepted[0]);
     assert.equal(sample(/weft_worker_downstream_cx_total\{worker="1"\} (\d+)/), accepted[1]);
+    // Each worker's view of the same cluster, not a count: one endpoint is one, not one per worker.
+    assert.equal(sample(/envoy_cluster_membership_total\{envoy_cluster_name="a"\} (\d+)/), 1);
+    assert.equal(sample(/envoy_cluster_membership_healthy\{envoy_cluster_name="a"\} (\d+)/), 1);
+  });
+
+  it('reads bytes fields as the single-threaded data plane does (a direct response\'s inline_bytes)', async () => {
+    const body = { inline_bytes: Buffer.from('from bytes') };
+    await pool.updateRoutes([routeConfig('routes', [virtualHost('all', ['*'], [{ match: { prefix: '/' }, direct_response: { status: 200, body } }])])]);
+    const before = await acceptedByWorker();
+    const replies = await Promise.all(Array.from({ length: 40 }, () => send(port, '/')));
+    assert.deepEqual(new Set(replies.map((r) => `${r.status} ${r.body}`)), new Set(['200 from bytes']));
+    const now = await acceptedByWorker();
+    assert.ok(now.every((n, i) => n > before[i]), `both workers answered: ${JSON.stringify(before)} → ${JSON.stringify(now)}`);
+    await pool.updateRoutes(routesTo('a'));
   });
 
   it('binds a listener on a port the main thread did not reserve (a gateway\'s) in every worker', async () => {

@@ -6,6 +6,7 @@ import { parseFlags, parseHostPort, UsageError } from '../common/args.ts';
 import { createLogger } from '../common/log.ts';
 import { encodeProxyMetadata, type InboundPort, type OutboundTcpPort } from '../xds/node-metadata.ts';
 import { fromStruct } from '../xds/struct.ts';
+import { refuseUntilAdopted } from './listener/reserved-port.ts';
 import { ProxyAdminServer } from './admin/admin-server.ts';
 import { ProxyConfigState, type ConfigurableDataPlane } from './config-state.ts';
 import type { SecretStore } from './tls/secret-store.ts';
@@ -108,7 +109,7 @@ function parseConcurrency(value: string | undefined): number {
 type ProxyDataPlane = ConfigurableDataPlane & { readonly secrets: SecretStore; drain(): Promise<void>; close(): Promise<void> };
 
 async function reserve(host: string, port: number): Promise<Server> {
-  const server = createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  const server = refuseUntilAdopted(createServer({ pauseOnConnect: true, allowHalfOpen: true }));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host, port, exclusive: true }, () => resolve());

@@ -1,6 +1,7 @@
 // A listener at run time: a listening net.Server (bound here, or adopted from the proxy's reserved
 // ports) whose accepted sockets go to the current set of filter chains. An in-place update swaps the
 // set: new connections get the new one, the old one drains (what the new set did not take over).
+import { adopt } from './reserved-port.ts';
 import type net from 'node:net';
 import type { ListenerStats } from '../telemetry/stat-objects.ts';
 import type { FilterChainSet } from './filter-chain-set.ts';
@@ -23,6 +24,7 @@ export class ActiveListener {
       socket.setNoDelay(true);
       this.chain.handleConnection(socket);
     };
+    adopt(server);
     server.on('connection', this.onConnection);
   }
 

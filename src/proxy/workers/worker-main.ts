@@ -2,6 +2,7 @@
 // loop. It binds the proxy's reserved ports with SO_REUSEPORT (the kernel spreads new connections over
 // every worker bound to a port), then applies what the main thread sends: xDS updates, drain, close,
 // and requests for its metrics. It loads only the data plane: no xDS client, gRPC or protos.
+import { refuseUntilAdopted } from '../listener/reserved-port.ts';
 import net from 'node:net';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { Counter } from 'prom-client';
@@ -33,7 +34,7 @@ new Counter({
 });
 
 function bindShared(p: ReservedPort): Promise<net.Server> {
-  const server = net.createServer({ pauseOnConnect: true, allowHalfOpen: true });
+  const server = refuseUntilAdopted(net.createServer({ pauseOnConnect: true, allowHalfOpen: true }));
   return new Promise((resolve, reject) => {
     server.once('error', reject);
     server.listen({ host: p.host, port: p.port, reusePort: true }, () => {

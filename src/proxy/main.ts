@@ -244,7 +244,7 @@ export async function runProxy(argv: string[]): Promise<void> {
       node: nodeId, state: draining ? 'DRAINING' : config.ready().ready ? 'LIVE' : 'INITIALIZING', xds: xds.stats, uptimeSeconds: Math.round(process.uptime()),
       concurrency, ...(workers !== null ? { workers: await workers.info() } : {}),
     }),
-    drain: async () => { void drain(); },
+    drain: async () => { drain().catch((err: Error) => log.error('draining failed', { error: err.message })); },
     registry,
     ...(workers !== null ? { scrape: () => workers.registry(registry) } : {}),
   });
@@ -266,7 +266,7 @@ export async function runProxy(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    await Promise.race([drain(), new Promise((r) => setTimeout(r, drainTimeout).unref())]);
+    await Promise.race([drain().catch((err: Error) => log.error('draining failed', { error: err.message })), new Promise((r) => setTimeout(r, drainTimeout).unref())]);
     xds.stop();
     await dataPlane.close();
     // Access log lines of the last exchanges are flushed before the process goes.
@@ -274,6 +274,13 @@ export async function runProxy(argv: string[]): Promise<void> {
     await adminServer.close();
     process.exit(0);
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  // A failure while stopping (a worker already gone) still ends the process, with an error code.
+  const stopOrFail = (signal: string): void => {
+    stop(signal).catch((err: Error) => {
+      log.error('shutdown failed', { error: err.message });
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stopOrFail('SIGTERM'));
+  process.on('SIGINT', () => stopOrFail('SIGINT'));
 }

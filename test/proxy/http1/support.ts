@@ -322,12 +322,23 @@ export async function assertRefused(proxy: Proxy, bytes: string | Buffer, status
   } finally {
     client.destroy();
   }
+  // A request on another connection, answered: whatever the refused bytes made the proxy send upstream
+  // was sent before it, so it has reached the upstream by now.
+  const barrier = await exchange(proxy.port, `GET ${barrierPath} HTTP/1.1\r\nhost: a\r\n\r\n`);
+  try {
+    await barrier.response(0);
+  } finally {
+    barrier.destroy();
+  }
   assertUpstreamNotSmuggled(proxy.upstream, mark, path);
 }
 
+/** The target of the request assertRefused sends after the refused one. */
+const barrierPath = '/barrier-after-refusal';
+
 /** Since `mark`, the upstream saw no malformed bytes and at most one request, for `path`. */
 export function assertUpstreamNotSmuggled(upstream: RawUpstream, mark: UpstreamMark, path: string): void {
-  const seen = upstream.since(mark);
+  const seen = upstream.since(mark).filter((r) => r.target !== barrierPath);
   assert.deepEqual(upstream.malformed.slice(mark.malformed), [], 'the upstream received malformed bytes');
   assert.ok(seen.length <= 1, `the upstream received ${seen.length} requests: ${JSON.stringify(seen.map((r) => r.raw.toString('latin1')))}`);
   for (const request of seen) assert.equal(request.target, path, `the upstream received a request for ${request.target}`);

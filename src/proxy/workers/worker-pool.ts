@@ -171,6 +171,12 @@ export class WorkerPool implements ConfigurableDataPlane {
   }
 
   async updateListeners(listeners: object[]): Promise<void> {
+    for (const l of listeners as { name?: string; address?: { socket_address?: { port_value?: number | string } } }[]) {
+      // Port 0 would give each worker a different free port, and the proxy no one address to report.
+      if (Number(l.address?.socket_address?.port_value ?? 0) === 0) {
+        throw new ConfigRejectedError(`Listener ${l.name ?? ''}: address.socket_address.port_value: 0 (any free port) is not supported with --concurrency above 1`);
+      }
+    }
     this.addresses = (await this.update('listeners', listeners)) as ListenerAddress[];
   }
 

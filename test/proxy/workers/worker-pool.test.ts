@@ -70,13 +70,19 @@ describe('data-plane workers', () => {
     assert.ok(now.every((n, i) => n > before[i]), `both workers served the new route: ${JSON.stringify(before)} → ${JSON.stringify(now)}`);
   });
 
+  it('refuses a listener on port 0 (each worker would get another free port)', async () => {
+    await assert.rejects(pool.updateListeners([httpListener('outbound', { rds: 'routes', port }), httpListener('anywhere', { rds: 'routes', port: 0 })]),
+      (err: Error) => err instanceof ConfigRejectedError && /Listener anywhere: .*port_value: 0/.test(err.message));
+    assert.deepEqual(pool.listenerAddresses(), [{ name: 'outbound', address: '127.0.0.1', port }]);
+  });
+
   it('a refused update is refused with the worker\'s reason and changes no worker', async () => {
     await assert.rejects(pool.updateClusters([edsCluster('a', { lb_policy: 'CLUSTER_PROVIDED' }), edsCluster('b', { type: 'ORIGINAL_DST' })]), (err: unknown) => {
       assert.ok(err instanceof ConfigRejectedError, `expected ConfigRejectedError, got ${String(err)}`);
       assert.match(err.message, /^Cluster a: lb_policy CLUSTER_PROVIDED is not supported/);
       return true;
     });
-    await assert.rejects(pool.updateListeners([httpListener('outbound', { rds: 'routes', port }), httpListener('outbound', { rds: 'routes' })]),
+    await assert.rejects(pool.updateListeners([httpListener('outbound', { rds: 'routes', port }), httpListener('outbound', { rds: 'routes', port: port + 1 })]),
       /Listener outbound: name appears twice in the update/);
     assert.deepEqual(pool.listenerAddresses(), [{ name: 'outbound', address: '127.0.0.1', port }]);
     // Both clusters still exist in every worker (a refused CDS removed nothing) and the route is still b's.

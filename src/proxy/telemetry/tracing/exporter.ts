@@ -7,9 +7,11 @@
 // picks when the span is queued (the cluster set of the request, so a config swap is seen at once);
 // spans are grouped by endpoint URL at flush time, one exporter per URL.
 //
-// The exporter packages (and what they pull in) are loaded on the first export: a proxy that never
-// traces never holds them in memory.
-import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+// The exporter packages, OpenTelemetry's core and resources (and what they pull in) are loaded on the
+// first export, which also gives each span its service's resource: a proxy that never traces never
+// holds them in memory.
+import type { ExportResult } from '@opentelemetry/core';
+import type { Resource } from '@opentelemetry/resources';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { Counter, type Registry } from 'prom-client';
 import type { Logger } from '../../../common/log.ts';
@@ -59,6 +61,8 @@ export class SpanSink {
   private timer: NodeJS.Timeout | null = null;
   private inFlight = 0;
   private readonly exporters = new Map<string, SpanExporter>();
+  /** The service's resource (`service.name`), made on the first export. */
+  private resource: Resource | null = null;
   /** Collector URLs by endpoint, built once per endpoint rather than per span. */
   private readonly urlOfHost = new WeakMap<Host, string>();
   private lastErrorLog = 0;
@@ -156,8 +160,10 @@ export class SpanSink {
       const timer = setTimeout(() => settle(new Error(`no answer from ${url} within ${this.timeoutMs} ms`)), this.timeoutMs);
       timer.unref();
       exporterClasses().then((classes) => {
+        this.resource ??= classes.resourceFromAttributes({ 'service.name': this.serviceName });
+        for (const span of batch) span.resource = this.resource;
         this.exporter(url, classes).export(batch, (result: ExportResult) => {
-          settle(result.code === ExportResultCode.SUCCESS ? null : result.error ?? new Error('export failed'));
+          settle(result.code === classes.ExportResultCode.SUCCESS ? null : result.error ?? new Error('export failed'));
         });
       }).catch((err: Error) => settle(err));
     });
@@ -197,13 +203,19 @@ export class SpanSink {
 type ExporterClasses = {
   OTLPTraceExporter: typeof import('@opentelemetry/exporter-trace-otlp-http').OTLPTraceExporter;
   ZipkinExporter: typeof import('@opentelemetry/exporter-zipkin').ZipkinExporter;
+  ExportResultCode: typeof import('@opentelemetry/core').ExportResultCode;
+  resourceFromAttributes: typeof import('@opentelemetry/resources').resourceFromAttributes;
 };
 let loading: Promise<ExporterClasses> | null = null;
 
 /** The OpenTelemetry exporters, imported once, when the first batch of spans is exported. */
 function exporterClasses(): Promise<ExporterClasses> {
-  loading ??= Promise.all([import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/exporter-zipkin')])
-    .then(([otlp, zipkin]) => ({ OTLPTraceExporter: otlp.OTLPTraceExporter, ZipkinExporter: zipkin.ZipkinExporter }));
+  loading ??= Promise.all([
+    import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/exporter-zipkin'), import('@opentelemetry/core'), import('@opentelemetry/resources'),
+  ]).then(([otlp, zipkin, core, resources]) => ({
+    OTLPTraceExporter: otlp.OTLPTraceExporter, ZipkinExporter: zipkin.ZipkinExporter,
+    ExportResultCode: core.ExportResultCode, resourceFromAttributes: resources.resourceFromAttributes,
+  }));
   return loading;
 }
 

@@ -5,7 +5,6 @@
 // gateway's — is built with Istio's tags and queued for export. An unsampled request costs the header
 // rewrite only: no span is kept.
 import type { Attributes } from '@opentelemetry/api';
-import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import { Protocol, type HttpStream } from '../../http/stream.ts';
 import type { ObserverContext, ProxyNodeInfo, StreamObserver } from '../../http/stream-observers.ts';
 import { formatResponseFlags } from '../response-flags.ts';
@@ -63,7 +62,6 @@ export class TracingObserver implements StreamObserver {
   private readonly shareSpan: boolean;
   private readonly traceIdBytes: number;
   private readonly sink: SpanSink;
-  private readonly resource: Resource;
   private readonly nodeId: string;
   private readonly identity: NodeIdentity;
   private readonly headerTags: Extract<CustomTag, { kind: 'request_header' }>[];
@@ -83,7 +81,6 @@ export class TracingObserver implements StreamObserver {
     this.identity = nodeIdentity(context.node);
     this.nodeId = context.node.id;
     const serviceName = p.kind === 'opentelemetry' && p.serviceName !== '' ? p.serviceName : this.identity.serviceName;
-    this.resource = resourceFromAttributes({ 'service.name': serviceName });
     this.sink = sinkFor(context.stats, p, serviceName, context.logger);
     this.headerTags = spec.customTags.filter((t) => t.kind === 'request_header');
     this.valueTags = spec.customTags.filter((t) => t.kind === 'value');
@@ -134,7 +131,7 @@ export class TracingObserver implements StreamObserver {
     const error = status === 0 || status >= 500;
     const ctx = span.context;
     this.sink.add(new ProxySpan(this.operation(stream), this.server, ctx.traceId, ctx.spanId, span.parentSpanId, stream.startTime,
-      performance.now(), error, this.attributes(stream, span, error), this.resource), stream.clusters);
+      performance.now(), error, this.attributes(stream, span, error)), stream.clusters);
   }
 
   /** random_sampling (with client_sampling for requests carrying x-client-trace-id), capped by overall_sampling. */

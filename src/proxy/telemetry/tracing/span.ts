@@ -18,6 +18,9 @@ export function hrTimeOf(performanceMs: number): HrTime {
   return [seconds, Math.round((epochMs - seconds * 1000) * 1e6)];
 }
 
+/** A span's resource until its sink sets the real one, just before it is exported. */
+const notYetExported = {} as Resource;
+
 function hrDuration(start: HrTime, end: HrTime): HrTime {
   let seconds = end[0] - start[0];
   let nanos = end[1] - start[1];
@@ -40,7 +43,8 @@ export class ProxySpan implements ReadableSpan {
   readonly links = noLinks;
   readonly events = noEvents;
   readonly ended = true;
-  readonly resource: Resource;
+  /** The service's resource: set by the span sink when it exports the span (exporter.ts loads that module then). */
+  resource: Resource = notYetExported;
   readonly instrumentationScope = instrumentationScope;
   readonly droppedAttributesCount = 0;
   readonly droppedEventsCount = 0;
@@ -48,7 +52,7 @@ export class ProxySpan implements ReadableSpan {
   private readonly context: SpanContext;
 
   constructor(name: string, server: boolean, traceId: string, spanId: string, parentSpanId: string, startMs: number, endMs: number,
-    error: boolean, attributes: Attributes, resource: Resource) {
+    error: boolean, attributes: Attributes) {
     this.name = name;
     this.kind = server ? SpanKind.SERVER : SpanKind.CLIENT;
     this.context = { traceId, spanId, traceFlags: TraceFlags.SAMPLED, isRemote: false };
@@ -58,7 +62,6 @@ export class ProxySpan implements ReadableSpan {
     this.duration = hrDuration(this.startTime, this.endTime);
     this.status = error ? failed : ok;
     this.attributes = attributes;
-    this.resource = resource;
   }
 
   spanContext(): SpanContext {

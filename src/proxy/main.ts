@@ -1,12 +1,12 @@
 // `weft proxy`: the sidecar. Reserves its ports, announces itself to the control plane over ADS,
 // applies what it receives to the data plane, and serves the admin port.
-import { createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parseFlags, parseHostPort, UsageError } from '../common/args.ts';
 import { createLogger } from '../common/log.ts';
 import { encodeProxyMetadata, type InboundPort, type OutboundTcpPort } from '../xds/node-metadata.ts';
 import { fromStruct } from '../xds/struct.ts';
-import { refuseUntilAdopted } from './listener/reserved-port.ts';
+import { reservePort } from './listener/reserved-port.ts';
 import { ProxyAdminServer } from './admin/admin-server.ts';
 import { ProxyConfigState, type ConfigurableDataPlane } from './config-state.ts';
 import type { SecretStore } from './tls/secret-store.ts';
@@ -108,15 +108,6 @@ function parseConcurrency(value: string | undefined): number {
 /** What main drives: the config updates, drain and close, and the SDS secrets in force. */
 type ProxyDataPlane = ConfigurableDataPlane & { readonly secrets: SecretStore; drain(): Promise<void>; close(): Promise<void> };
 
-async function reserve(host: string, port: number): Promise<Server> {
-  const server = refuseUntilAdopted(createServer({ pauseOnConnect: true, allowHalfOpen: true }));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port, exclusive: true }, () => resolve());
-  });
-  return server;
-}
-
 export async function runProxy(argv: string[]): Promise<void> {
   const { values } = parseFlags(argv, {
     'xds-address': { type: 'string' },
@@ -140,8 +131,9 @@ export async function runProxy(argv: string[]): Promise<void> {
     concurrency: { type: 'string' },
   }, usage);
   const concurrency = parseConcurrency(values.concurrency);
-  // With workers, the ports are held only until every worker has bound them too (SO_REUSEPORT).
-  const reservePort = concurrency > 1 ? reserveSharedPort : reserve;
+  // A listener port is held for this process alone until its listener config arrives; with workers,
+  // only until every worker has bound it too (SO_REUSEPORT).
+  const reserve = concurrency > 1 ? reserveSharedPort : (host: string, port: number) => reservePort(host, port, 'exclusive');
   const xdsAuth = await xdsCredentials({
     rootCertFile: values['xds-root-cert'], plaintext: values['plaintext-xds'] === true, tokenFile: values['token-file'], tokenEnv: process.env.WEFT_TOKEN,
   });
@@ -158,7 +150,7 @@ export async function runProxy(argv: string[]): Promise<void> {
   const reserved = new Map<number, Server>();
   const inbound: InboundPort[] = [];
   for (const spec of parseInbound(values.inbound ?? [])) {
-    const server = await reservePort(address, spec.port);
+    const server = await reserve(address, spec.port);
     const port = (server.address() as { port: number }).port;
     reserved.set(port, server);
     inbound.push({ servicePort: spec.servicePort, appPort: spec.appPort, port });
@@ -166,14 +158,14 @@ export async function runProxy(argv: string[]): Promise<void> {
   let outboundPort: number | undefined;
   const gateway = values.gateway === true;
   if (!values['no-outbound'] && !gateway) {
-    const server = await reservePort('127.0.0.1', Number(values['outbound-port'] ?? 15001));
+    const server = await reserve('127.0.0.1', Number(values['outbound-port'] ?? 15001));
     outboundPort = (server.address() as { port: number }).port;
     reserved.set(outboundPort, server);
   }
 
   const outboundTcp: OutboundTcpPort[] = [];
   for (const spec of parseOutboundTcp(values['outbound-tcp'] ?? [])) {
-    const server = await reservePort('127.0.0.1', spec.port);
+    const server = await reserve('127.0.0.1', spec.port);
     const port = (server.address() as { port: number }).port;
     reserved.set(port, server);
     outboundTcp.push({ servicePort: spec.servicePort, port });
@@ -235,7 +227,7 @@ export async function runProxy(argv: string[]): Promise<void> {
       draining = true;
       log.info('draining');
     }
-    return dataPlane.drain();
+    return dataPlane.drain().catch((err: Error) => log.error('draining failed', { error: err.message }));
   };
   const adminServer = new ProxyAdminServer({
     ready: () => (draining ? { ready: false, reason: 'draining' } : config.ready()),
@@ -244,7 +236,7 @@ export async function runProxy(argv: string[]): Promise<void> {
       node: nodeId, state: draining ? 'DRAINING' : config.ready().ready ? 'LIVE' : 'INITIALIZING', xds: xds.stats, uptimeSeconds: Math.round(process.uptime()),
       concurrency, ...(workers !== null ? { workers: await workers.info() } : {}),
     }),
-    drain: async () => { drain().catch((err: Error) => log.error('draining failed', { error: err.message })); },
+    drain: async () => { void drain(); },
     registry,
     ...(workers !== null ? { scrape: () => workers.registry(registry) } : {}),
   });
@@ -266,7 +258,7 @@ export async function runProxy(argv: string[]): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info('shutting down', { signal });
-    await Promise.race([drain().catch((err: Error) => log.error('draining failed', { error: err.message })), new Promise((r) => setTimeout(r, drainTimeout).unref())]);
+    await Promise.race([drain(), new Promise((r) => setTimeout(r, drainTimeout).unref())]);
     xds.stop();
     await dataPlane.close();
     // Access log lines of the last exchanges are flushed before the process goes.

@@ -10,34 +10,18 @@
 // port (from the reservation until the workers have bound it, at start, before the proxy has told
 // anyone where it listens). The main thread serves no traffic: those connections are reset at once.
 import net from 'node:net';
-
-function listen(server: net.Server, options: net.ListenOptions): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options, () => {
-      server.removeListener('error', reject);
-      resolve();
-    });
-  });
-}
-
-function close(server: net.Server): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
+import { listenOn, reservePort } from '../listener/reserved-port.ts';
 
 /** Reserves host:port (0: a free port) for workers to share; connections it accepts meanwhile are reset. */
 export async function reserveSharedPort(host: string, port: number): Promise<net.Server> {
   const probe = net.createServer();
-  await listen(probe, { host, port, exclusive: true });
+  await listenOn(probe, { host, port, exclusive: true });
   const chosen = (probe.address() as net.AddressInfo).port;
-  await close(probe);
-  const server = net.createServer({ pauseOnConnect: true });
-  server.on('connection', (socket) => socket.resetAndDestroy());
-  await listen(server, { host, port: chosen, reusePort: true });
-  return server;
+  await releaseSharedPort(probe);
+  return reservePort(host, chosen, 'reusePort');
 }
 
 /** Lets go of a reservation (every worker has bound the port). */
 export function releaseSharedPort(server: net.Server): Promise<void> {
-  return close(server);
+  return new Promise((resolve) => server.close(() => resolve()));
 }

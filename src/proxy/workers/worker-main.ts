@@ -2,15 +2,15 @@
 // loop. It binds the proxy's reserved ports with SO_REUSEPORT (the kernel spreads new connections over
 // every worker bound to a port), then applies what the main thread sends: xDS updates, drain, close,
 // and requests for its metrics. It loads only the data plane: no xDS client, gRPC or protos.
-import { refuseUntilAdopted } from '../listener/reserved-port.ts';
-import net from 'node:net';
+import type net from 'node:net';
 import { parentPort, threadId, workerData } from 'node:worker_threads';
 import { Counter } from 'prom-client';
 import { createLogger } from '../../common/log.ts';
 import { ConfigRejectedError, DataPlane, type DataPlaneOptions } from '../data-plane.ts';
+import { reservePort } from '../listener/reserved-port.ts';
 import { closeAccessLogWriters } from '../telemetry/access-log/writer.ts';
 import { ProxyStats } from '../telemetry/stats.ts';
-import type { ReservedPort, WorkerInfo, WorkerInit, WorkerReply, WorkerRequest, WorkerStarted } from './messages.ts';
+import type { WorkerInfo, WorkerInit, WorkerReply, WorkerRequest, WorkerStarted } from './messages.ts';
 
 const init = workerData as WorkerInit;
 const port = parentPort!;
@@ -33,20 +33,9 @@ new Counter({
   },
 });
 
-function bindShared(p: ReservedPort): Promise<net.Server> {
-  const server = refuseUntilAdopted(net.createServer({ pauseOnConnect: true, allowHalfOpen: true }));
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host: p.host, port: p.port, reusePort: true }, () => {
-      server.removeListener('error', reject);
-      resolve(server);
-    });
-  });
-}
-
 async function start(): Promise<DataPlane> {
   const reserved = new Map<number, net.Server>();
-  for (const p of init.reserved) reserved.set(p.port, await bindShared(p));
+  for (const p of init.reserved) reserved.set(p.port, await reservePort(p.host, p.port, 'reusePort'));
   // reusePort: listeners on ports the main thread did not reserve (a gateway's) are bound by every worker too.
   const options: DataPlaneOptions = {
     logger: log.child({ module: 'data-plane' }), stats, reservedListeners: reserved, reusePort: true, drainTimeoutMs: init.drainTimeoutMs,

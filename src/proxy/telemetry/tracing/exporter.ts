@@ -208,7 +208,7 @@ type ExporterClasses = {
 };
 let loading: Promise<ExporterClasses> | null = null;
 
-/** The OpenTelemetry exporters, imported once, when the first batch of spans is exported. */
+/** The OpenTelemetry exporters, core and resources, imported once, when the first batch of spans is exported. */
 function exporterClasses(): Promise<ExporterClasses> {
   loading ??= Promise.all([
     import('@opentelemetry/exporter-trace-otlp-http'), import('@opentelemetry/exporter-zipkin'), import('@opentelemetry/core'), import('@opentelemetry/resources'),

@@ -98,8 +98,6 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
   /** Inside onHeaders: a filter resuming synchronously must not resume undici's parser re-entrantly. */
   inOnHeaders = false;
   resumedInOnHeaders = false;
-  /** The response could not be relayed (an unsupported transfer-encoding): the attempt fails with 502. */
-  protocolError = false;
 
   /** `body`: the request body on the plain path (the downstream request, or a mirror tee's main side); null with a retry state. */
   constructor(stream: HttpStream, route: Route, cluster: Cluster, host: Host, retry: RetryState | null, body: Readable | null) {
@@ -177,7 +175,6 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
     const headers = responseHeaders(rawHeaders);
     if (headers === null) {
       // Not relayable: fail the attempt as a protocol error (onError), the connection with it.
-      this.protocolError = true;
       if (this.abortUpstream !== null) this.abortUpstream(invalidResponse);
       else this.onError(invalidResponse);
       return false;
@@ -259,7 +256,7 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
       if (retry.onAttemptReset(this, this.connected ? ResetKind.Reset : ResetKind.ConnectFailure)) return;
       retry.onFinal();
     }
-    if (this.protocolError || isProtocolError(err)) {
+    if (isProtocolError(err)) {
       // Envoy: a response that is not valid HTTP/1.1 (smuggling attempts among them) is a 502.
       this.cluster.stats.recordCode(502);
       stream.sendLocalReply(502, LocalReplyBody.protocolError, ResponseFlag.UpstreamProtocolError);
@@ -369,7 +366,10 @@ export class UpstreamRequest implements PooledRequest, StreamUpstream {
 
 const invalidResponse = new Error('upstream response with an unsupported transfer-encoding');
 
-/** undici's errors for bytes that are not a valid HTTP/1.1 response (llhttp's, and a body longer or shorter than its content-length). */
+/**
+ * A response that is not valid HTTP/1.1: undici's parser errors (llhttp's, and a body longer or
+ * shorter than its content-length), and one refused here (invalidResponse).
+ */
 function isProtocolError(err: Error): boolean {
-  return err.name === 'HTTPParserError' || (err as { code?: string }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
+  return err === invalidResponse || err.name === 'HTTPParserError' || (err as { code?: string }).code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH';
 }
